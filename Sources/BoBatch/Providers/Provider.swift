@@ -1,0 +1,109 @@
+import Foundation
+
+/// The providers bo-batch speaks to, by the names `--provider` takes.
+public enum ProviderID: String, CaseIterable, Sendable, Codable, Comparable {
+    case dynadot, gname, yay, oneapi, dnspod
+
+    public static func < (lhs: ProviderID, rhs: ProviderID) -> Bool {
+        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+    }
+}
+
+/// Per-domain facts from the input that some providers need (a drop time for 1API's cutoff, an email for DNSPod).
+public struct DomainAttributes: Sendable, Codable, Hashable {
+    /// When the registry deletes the domain, if the input said.
+    public var dropTime: Date?
+    /// The WHOIS email DNSPod should mail the code to, if the input said.
+    public var email: String?
+
+    public init(dropTime: Date? = nil, email: String? = nil) {
+        self.dropTime = dropTime
+        self.email = email
+    }
+}
+
+/// One domain as a provider receives it.
+public struct BackorderItem: Sendable, Hashable {
+    public var domain: DomainName
+    public var attributes: DomainAttributes
+
+    public init(domain: DomainName, attributes: DomainAttributes = DomainAttributes()) {
+        self.domain = domain
+        self.attributes = attributes
+    }
+}
+
+/// What a provider concluded about one domain.
+public enum Verdict: Sendable, Equatable {
+    /// Placed now. `reference` is the provider's id for it (Yay uuid, 1API application), when it gives one.
+    case accepted(reference: String?, message: String)
+    /// It was placed before; costs nothing more.
+    case already(reference: String?, message: String)
+    /// Permanent and about this domain: retrying cannot help.
+    case rejected(message: String)
+    /// Deliberately not sent (policy, missing data).
+    case skipped(message: String)
+}
+
+/// The answer to one create call, as the lane needs it to decide what happens next.
+public enum SubmitResult: Sendable, Equatable {
+    /// Every item got its verdict (keyed by domain; one per item).
+    case settled([DomainName: Verdict])
+    /// Refused before anything was done (rate limit, busy, temporary error): safe to send again after the wait.
+    case refused(reason: String, retryAfterSeconds: Double?)
+    /// No usable answer; the provider may have acted. Reconcile by lookup before sending again.
+    case maybeProcessed(reason: String)
+    /// The call failed as a whole. Which of its domains landed is unknown, and the reason may concern one
+    /// domain only. The lane reconciles, then splits the rest until each domain stands alone;
+    /// `verdictIfAlone` is what the failure means for a batch of one.
+    case batchFailed(reason: String, verdictIfAlone: Verdict)
+    /// The account cannot go on (credentials, funds, IP, ban): stop the lane. `fix` tells a person what to do.
+    case halt(reason: String, fix: String)
+}
+
+/// The answer to a lookup of what the account holds.
+public enum LookupResult: Sendable, Equatable {
+    /// The asked domains the provider holds, with its reference for each ("" when it gives none).
+    /// Asked domains absent from the map are proven absent.
+    case found([DomainName: String])
+    /// The lookup did not work this time (transient): the asked domains stay unsettled.
+    case unavailable(reason: String)
+    /// This provider has no way to look a domain up.
+    case unsupported(reason: String)
+    case halt(reason: String, fix: String)
+}
+
+/// Whether an account is still working on an earlier request (Dynadot's `is_processing`).
+public enum BusyState: Sendable, Equatable {
+    case idle
+    case busy
+    case unavailable(reason: String)
+}
+
+/// A provider's protocol: request building, answer parsing and error classification, nothing else.
+///
+/// Implementation requirements:
+/// - `submit` is called with 1...`maxBatch` items and sends at most one create request for them.
+/// - Return one outcome per item; never throw, never print.
+/// - No retries, sleeps or pacing inside: the lane owns those, so that every attempt is in the ledger.
+/// - Safe to call concurrently (the lane decides how many calls are in flight).
+/// - Secrets never appear in any returned string.
+public protocol Provider: Sendable {
+    var id: ProviderID { get }
+    /// Most domains one create may carry.
+    var maxBatch: Int { get }
+    /// Where requests go (for `providers` and messages; never carries a secret).
+    var endpointDescription: String { get }
+
+    func submit(_ items: [BackorderItem]) async -> SubmitResult
+    func lookup(_ items: [BackorderItem]) async -> LookupResult
+    /// Called by the lane after any request that failed or ended unclearly, until it answers `.idle`.
+    func accountBusy() async -> BusyState
+    /// A reason not to send this item at all (1API's three-hour cutoff), or nil.
+    func skipReason(for item: BackorderItem, now: Date) -> String?
+}
+
+extension Provider {
+    public func accountBusy() async -> BusyState { .idle }
+    public func skipReason(for item: BackorderItem, now: Date) -> String? { nil }
+}

@@ -1,0 +1,85 @@
+import Foundation
+
+/// A setting that is missing, malformed or unsafe; `message` names the variable and the fix.
+public struct ConfigurationError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// How hard one lane may push one provider account.
+public struct Pacing: Sendable, Equatable, Codable, CustomStringConvertible {
+    /// Requests in flight at once.
+    public var concurrency: Int
+    /// Request starts per minute, across all of the lane's workers.
+    public var requestsPerMinute: Double
+
+    public init(concurrency: Int, requestsPerMinute: Double) {
+        self.concurrency = concurrency
+        self.requestsPerMinute = requestsPerMinute
+    }
+
+    public var description: String {
+        "\(concurrency) at a time, \(requestsPerMinute.formatted(.number.precision(.fractionLength(0...1))))/min"
+    }
+
+    /// Applies `<PREFIX>_THREADS` and `<PREFIX>_RATE` (requests per minute) from the environment.
+    public func overridden(by env: [String: String], prefix: String) throws(ConfigurationError) -> Pacing {
+        var result = self
+        if let raw = env["\(prefix)_THREADS"] {
+            guard let n = Int(raw.trimmingCharacters(in: .whitespaces)), (1...64).contains(n) else {
+                throw ConfigurationError("\(prefix)_THREADS=\(raw) is not a whole number from 1 to 64")
+            }
+            result.concurrency = n
+        }
+        if let raw = env["\(prefix)_RATE"] {
+            guard let r = Double(raw.trimmingCharacters(in: .whitespaces)), r > 0, r <= 100_000 else {
+                throw ConfigurationError("\(prefix)_RATE=\(raw) is not a number of requests per minute above 0")
+            }
+            result.requestsPerMinute = r
+        }
+        return result
+    }
+}
+
+/// Reads a provider's variables, telling "not configured" (nil) from "half configured" (an error naming what is missing).
+public struct EnvironmentReader: Sendable {
+    public let values: [String: String]
+
+    public init(_ values: [String: String]) { self.values = values }
+
+    /// The trimmed value, or nil when unset or blank.
+    public func value(_ name: String) -> String? {
+        guard let raw = values[name]?.trimmingCharacters(in: .whitespacesAndNewlines), !raw.isEmpty else { return nil }
+        return raw
+    }
+
+    /// All of `names` set → their values in order; none set → nil; some set → an error naming the missing ones.
+    public func credentials(_ names: [String], provider: String) throws(ConfigurationError) -> [String]? {
+        let found = names.map { value($0) }
+        if found.allSatisfy({ $0 == nil }) { return nil }
+        let missing = zip(names, found).filter { $0.1 == nil }.map(\.0)
+        guard missing.isEmpty else {
+            throw ConfigurationError(
+                "\(provider) is half configured: set \(missing.joined(separator: " and ")) too, or unset \(names.filter { !missing.contains($0) }.joined(separator: ", "))"
+            )
+        }
+        return found.map { $0! }
+    }
+
+    /// An http(s) URL from `name`, or `fallback`.
+    public func endpoint(_ name: String, default fallback: String) throws(ConfigurationError) -> String {
+        guard let raw = value(name) else { return fallback }
+        guard let url = URL(string: raw), let scheme = url.scheme?.lowercased(), scheme == "https" || scheme == "http", url.host != nil else {
+            throw ConfigurationError("\(name)=\(raw) is not an http(s) URL")
+        }
+        return raw
+    }
+}
+
+/// The version sent in User-Agent headers and shown by `--version`.
+public enum BoBatchVersion {
+    public static let string = "0.1.0"
+    public static let contact = "https://github.com/bo-batch/bo-batch"
+    public static var userAgent: String { "bo-batch/\(string) (\(contact))" }
+}

@@ -1,0 +1,118 @@
+import Foundation
+
+/// One HTTP exchange, as the providers describe it. Plain values: the transport decides nothing about them.
+public struct HTTPRequest: Sendable {
+    public enum Method: String, Sendable { case get = "GET", post = "POST", delete = "DELETE" }
+
+    public var method: Method
+    public var url: String
+    /// Header names as sent; order kept.
+    public var headers: [(name: String, value: String)]
+    public var body: [UInt8]?
+    /// Whole-exchange limit. Past it the request counts as *maybe processed* if any byte was sent.
+    public var timeoutSeconds: Double
+    /// A create that costs money is not idempotent: the transport must never send it twice by itself
+    /// (libcurl re-sends on a reused connection that closes before answering; a fresh connection prevents it).
+    public var idempotent: Bool
+    /// Answers larger than this are cut off and reported as `.bodyTooLarge`.
+    public var maxResponseBytes: Int
+    /// Strings (API keys, passwords, tokens) that must never appear in anything the transport reports.
+    public var secrets: [String]
+
+    public init(
+        method: Method, url: String, headers: [(name: String, value: String)] = [], body: [UInt8]? = nil,
+        timeoutSeconds: Double = 60, idempotent: Bool, maxResponseBytes: Int = 4 << 20, secrets: [String] = []
+    ) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+        self.timeoutSeconds = timeoutSeconds
+        self.idempotent = idempotent
+        self.maxResponseBytes = maxResponseBytes
+        self.secrets = secrets
+    }
+}
+
+public struct HTTPResponse: Sendable {
+    public var status: Int
+    /// Header names lowercased; a repeated header keeps its last value.
+    public var headers: [String: String]
+    public var body: [UInt8]
+
+    public init(status: Int, headers: [String: String] = [:], body: [UInt8]) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    public var bodyText: String { String(decoding: body, as: UTF8.self) }
+}
+
+/// Why an exchange produced no usable answer, split by the one question that matters for a paid create:
+/// could the server have acted on it?
+public struct TransportError: Error, Sendable, CustomStringConvertible {
+    public enum Kind: Sendable, Equatable {
+        /// Nothing reached the server (resolve, connect, TLS handshake): safe to send again.
+        case neverSent
+        /// The request left, no complete answer came back (timeout after send, reset, early close):
+        /// the server may have processed it. Reconcile before sending again.
+        case maybeProcessed
+        /// The answer exceeded `maxResponseBytes`; the request was processed, the answer is unusable.
+        case bodyTooLarge
+    }
+
+    public var kind: Kind
+    /// Human-readable, already redacted.
+    public var message: String
+    /// The libcurl code, for logs and tests.
+    public var code: Int
+
+    public init(kind: Kind, message: String, code: Int) {
+        self.kind = kind
+        self.message = message
+        self.code = code
+    }
+
+    public var description: String { message }
+}
+
+/// The plug-in point between providers and the network.
+///
+/// Implementation requirements:
+/// - Never send a request with `idempotent == false` more than once, whatever happens to the connection.
+/// - Throw only `TransportError`, with secrets removed from its message.
+/// - Safe to call concurrently; blocking work happens off the Swift concurrency pool.
+public protocol HTTPTransport: Sendable {
+    func send(_ request: HTTPRequest) async throws(TransportError) -> HTTPResponse
+}
+
+/// Replaces every secret in `text` with `***`.
+public func redact(_ text: String, secrets: [String]) -> String {
+    var out = text
+    for secret in secrets where !secret.isEmpty {
+        out = out.replacingOccurrences(of: secret, with: "***")
+        let encoded = percentEncodeQueryValue(secret)
+        if encoded != secret { out = out.replacingOccurrences(of: encoded, with: "***") }
+    }
+    return out
+}
+
+/// Percent-encodes everything outside RFC 3986's unreserved set, so the result is safe in a query or form value.
+public func percentEncodeQueryValue(_ value: String) -> String {
+    var out = ""
+    out.reserveCapacity(value.utf8.count)
+    for byte in value.utf8 {
+        switch byte {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+            out.unicodeScalars.append(Unicode.Scalar(byte))
+        default:
+            let hex = Array("0123456789ABCDEF".utf8)
+            out.unicodeScalars.append("%")
+            out.unicodeScalars.append(Unicode.Scalar(hex[Int(byte >> 4)]))
+            out.unicodeScalars.append(Unicode.Scalar(hex[Int(byte & 0xF)]))
+        }
+    }
+    return out
+}
