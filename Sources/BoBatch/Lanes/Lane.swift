@@ -1,0 +1,405 @@
+import Foundation
+
+/// One provider account's worker: takes the run's pairs for that provider from the ledger, chunks them to
+/// the provider's limit, paces them, sends them, and turns every answer into a recorded state.
+///
+/// The lane owns every retry and every wait so that each attempt is in the ledger before it happens:
+/// a create is preceded by its committed intent; an unclear answer is settled by a lookup before anything
+/// is sent again; a batch that fails as a whole is reconciled, then split until each domain has its own verdict.
+public final class Lane: Sendable {
+    public let provider: any Provider
+    let run: String
+    let ledger: Ledger
+    let settings: LaneSettings
+    let clock: any LaneClock
+    let random: @Sendable () -> Double
+    let wallClock: @Sendable () -> Date
+    let state: LaneState
+    let pacer: RequestPacer
+
+    public init(
+        run: String, provider: any Provider, ledger: Ledger, settings: LaneSettings, clock: any LaneClock = SystemLaneClock(),
+        random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }, wallClock: @escaping @Sendable () -> Date = Date.init
+    ) {
+        self.run = run
+        self.provider = provider
+        self.ledger = ledger
+        self.settings = settings
+        self.clock = clock
+        self.random = random
+        self.wallClock = wallClock
+        state = LaneState(provider: provider.id, started: clock.now())
+        pacer = RequestPacer(requestsPerMinute: settings.pacing.requestsPerMinute, clock: clock)
+    }
+
+    public func progress() async -> LaneProgress { await state.progress() }
+
+    /// Works until every pair of this provider is settled, given up on, or the lane halts or is cancelled.
+    public func run() async throws -> LaneReport {
+        let id = provider.id
+        let recovered = try ledger.recoverLane(run: run, provider: id, now: wallClock())
+        await state.noteInterrupted(recovered.interrupted)
+        let counts = try ledger.stateCounts(run: run)[id] ?? [:]
+        await state.setTotals(total: counts.values.reduce(0, +), done: counts.filter { $0.key.isSettled }.values.reduce(0, +))
+
+        try await reconcileInterrupted()
+        let queue = WorkQueue(run: run, provider: id, ledger: ledger, chunkSize: provider.maxBatch)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<max(1, settings.pacing.concurrency) {
+                group.addTask { try await self.work(queue) }
+            }
+            try await group.waitForAll()
+        }
+        if let halt = await state.halt {
+            try markUnsentAsHalted(halt)
+        }
+        return await state.finalReport()
+    }
+
+    // MARK: the loop
+
+    private func work(_ queue: WorkQueue) async throws {
+        while !Task.isCancelled, await state.halt == nil, let chunk = try await queue.next() {
+            let sendable = try filterSkipped(chunk.pairs)
+            guard !sendable.isEmpty else { continue }
+            try await send(WorkChunk(pairs: sendable, refusals: chunk.refusals), queue: queue)
+        }
+    }
+
+    /// Applies the provider's policy (1API's cutoff) before anything is sent.
+    private func filterSkipped(_ pairs: [PairRow]) throws -> [PairRow] {
+        var keep: [PairRow] = []
+        var skipped: [PairUpdate] = []
+        let now = wallClock()
+        for pair in pairs {
+            if let reason = provider.skipReason(for: pair.item, now: now) {
+                skipped.append(PairUpdate(domain: pair.item.domain, state: .skipped, code: "policy", message: reason))
+            } else {
+                keep.append(pair)
+            }
+        }
+        if !skipped.isEmpty {
+            try ledger.record(run: run, provider: provider.id, skipped, now: now)
+            Task { await state.settled(skipped.count) }
+        }
+        return keep
+    }
+
+    private func send(_ chunk: WorkChunk, queue: WorkQueue) async throws {
+        try await gate()
+        guard await state.halt == nil else { return }
+        try Task.checkCancellation()
+        let domains = chunk.pairs.map(\.item.domain)
+        let intent = try ledger.beginSend(run: run, provider: provider.id, domains: domains, now: wallClock())
+        await state.countCreate()
+        let result = await provider.submit(chunk.pairs.map(\.item))
+        switch result {
+        case .settled(let verdicts):
+            var updates: [PairUpdate] = []
+            var missing: [PairRow] = []
+            for pair in chunk.pairs {
+                if let verdict = verdicts[pair.item.domain] {
+                    updates.append(Self.update(pair.item.domain, verdict))
+                } else {
+                    missing.append(pair)
+                }
+            }
+            for pair in missing {
+                updates.append(PairUpdate(domain: pair.item.domain, state: .unknown, code: "no-verdict", message: "the provider's answer did not mention this domain"))
+            }
+            try ledger.record(run: run, provider: provider.id, updates, intent: intent, intentOutcome: "settled", now: wallClock())
+            await state.settled(updates.count - missing.count)
+            if !missing.isEmpty { try await reconcile(WorkChunk(pairs: missing, refusals: chunk.refusals), cause: "answer without a verdict", queue: queue) }
+
+        case .refused(let reason, let retryAfter):
+            await state.needBusyCheck()
+            let attempts = (chunk.pairs.map(\.attempts).max() ?? 0) + 1
+            if attempts >= settings.maxAttempts {
+                try ledger.record(
+                    run: run, provider: provider.id,
+                    domains.map { PairUpdate(domain: $0, state: .failed, code: "refused", message: "gave up after \(attempts) attempts; last: \(reason)") },
+                    intent: intent, intentOutcome: "refused", now: wallClock())
+                await state.settledFailures(domains.count)
+            } else {
+                try ledger.record(
+                    run: run, provider: provider.id,
+                    domains.map { PairUpdate(domain: $0, state: .pending, code: "refused", message: "refused, will retry: \(reason)") },
+                    intent: intent, intentOutcome: "refused", now: wallClock())
+                let wait = settings.backoff.delay(attempt: chunk.refusals + 1, retryAfter: retryAfter, random: random())
+                await pacer.pause(seconds: wait)
+                await queue.requeue(WorkChunk(pairs: chunk.pairs.map { $0.withAttempts($0.attempts + 1) }, refusals: chunk.refusals + 1))
+            }
+
+        case .maybeProcessed(let reason):
+            await state.needBusyCheck()
+            try ledger.record(
+                run: run, provider: provider.id,
+                domains.map { PairUpdate(domain: $0, state: .unknown, code: "unclear", message: "no usable answer: \(reason)") },
+                intent: intent, intentOutcome: "unclear", now: wallClock())
+            try await reconcile(WorkChunk(pairs: chunk.pairs.map { $0.withAttempts($0.attempts + 1) }, refusals: chunk.refusals), cause: reason, queue: queue)
+
+        case .batchFailed(let reason, let verdictIfAlone):
+            await state.needBusyCheck()
+            try ledger.record(
+                run: run, provider: provider.id,
+                domains.map { PairUpdate(domain: $0, state: .unknown, code: "batch-error", message: "request failed as a whole: \(reason)") },
+                intent: intent, intentOutcome: "batch-failed", now: wallClock())
+            let busySeen = try await gate()
+            let pairs = chunk.pairs.map { $0.withAttempts($0.attempts + 1) }
+            guard let absent = try await settleByLookup(pairs, cause: reason) else { return }
+            if absent.isEmpty { return }
+            if busySeen {
+                // The account was still busy: the error may have been about that, not about these domains.
+                try requeueAsPending(absent, message: "account was busy when the request failed; will resend: \(reason)", queue: queue, refusals: chunk.refusals + 1)
+            } else if absent.count == 1 {
+                let update = Self.update(absent[0].item.domain, verdictIfAlone)
+                try ledger.record(run: run, provider: provider.id, [update], now: wallClock())
+                await state.settled(1)
+            } else {
+                let half = absent.count / 2
+                try requeueAsPending(Array(absent[half...]), message: "isolating the domain behind: \(reason)", queue: queue, refusals: 0)
+                try requeueAsPending(Array(absent[..<half]), message: "isolating the domain behind: \(reason)", queue: queue, refusals: 0)
+            }
+
+        case .halt(let reason, let fix):
+            try ledger.record(
+                run: run, provider: provider.id,
+                domains.map { PairUpdate(domain: $0, state: .failed, code: "halted", message: "\(provider.id.rawValue) lane halted: \(reason). Fix: \(fix)") },
+                intent: intent, intentOutcome: "halt", now: wallClock())
+            await state.setHalt(reason: reason, fix: fix)
+        }
+    }
+
+    private func requeueAsPending(_ pairs: [PairRow], message: String, queue: WorkQueue, refusals: Int) throws {
+        try ledger.record(run: run, provider: provider.id, pairs.map { PairUpdate(domain: $0.item.domain, state: .pending, code: "requeued", message: message) }, now: wallClock())
+        Task { await queue.requeue(WorkChunk(pairs: pairs, refusals: refusals)) }
+    }
+
+    // MARK: reconciliation
+
+    /// Pairs left `unknown` by an earlier invocation (killed mid-send, or a lookup that did not answer)
+    /// are settled by lookup before any new create goes out.
+    private func reconcileInterrupted() async throws {
+        var after = 0
+        let queue = WorkQueue(run: run, provider: provider.id, ledger: ledger, chunkSize: provider.maxBatch)
+        while await state.halt == nil {
+            let pairs = try ledger.pairs(run: run, provider: provider.id, state: .unknown, afterSeq: after, limit: max(provider.maxBatch, 100))
+            guard let last = pairs.last else { break }
+            after = last.seq
+            try await reconcile(WorkChunk(pairs: pairs, refusals: 0), cause: "earlier attempt ended without an answer", queue: queue)
+        }
+        // Whatever reconciliation proved absent goes out again through the normal path.
+        if await queue.hasRequeued {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<max(1, settings.pacing.concurrency) { group.addTask { try await self.workRequeued(queue) } }
+                try await group.waitForAll()
+            }
+        }
+    }
+
+    private func workRequeued(_ queue: WorkQueue) async throws {
+        while !Task.isCancelled, await state.halt == nil, let chunk = await queue.nextRequeued() {
+            try await send(chunk, queue: queue)
+        }
+    }
+
+    /// Looks the chunk up: what the provider holds is accepted; what it proves absent is resent (within the
+    /// attempt budget); what it cannot tell stays `unknown` with the reason.
+    private func reconcile(_ chunk: WorkChunk, cause: String, queue: WorkQueue) async throws {
+        guard let absent = try await settleByLookup(chunk.pairs, cause: cause), !absent.isEmpty else { return }
+        var resend: [PairRow] = []
+        var giveUp: [PairUpdate] = []
+        for pair in absent {
+            if pair.attempts >= settings.maxAttempts {
+                giveUp.append(PairUpdate(domain: pair.item.domain, state: .failed, code: "attempts", message: "gave up after \(pair.attempts) attempts; the provider holds no backorder for it; last: \(cause)"))
+            } else {
+                resend.append(pair)
+            }
+        }
+        if !giveUp.isEmpty {
+            try ledger.record(run: run, provider: provider.id, giveUp, now: wallClock())
+            await state.settledFailures(giveUp.count)
+        }
+        if !resend.isEmpty {
+            try requeueAsPending(resend, message: "proven absent at the provider after: \(cause); resending", queue: queue, refusals: chunk.refusals)
+        }
+    }
+
+    /// Settles what a lookup can settle. Returns the pairs proven absent (or resendable because the provider
+    /// has no lookup), or nil when the lookup could not answer (the pairs stay `unknown`).
+    private func settleByLookup(_ pairs: [PairRow], cause: String) async throws -> [PairRow]? {
+        var attempt = 0
+        while true {
+            try await gate()
+            await state.countLookup()
+            try ledger.countRequest(run: run, name: "lookups.\(provider.id.rawValue)")
+            switch await provider.lookup(pairs.map(\.item)) {
+            case .found(let held):
+                let updates = pairs.compactMap { pair -> PairUpdate? in
+                    guard let reference = held[pair.item.domain] else { return nil }
+                    return PairUpdate(domain: pair.item.domain, state: .accepted, code: "lookup", message: "placed; confirmed by lookup after: \(cause)", reference: reference.isEmpty ? nil : reference)
+                }
+                try ledger.record(run: run, provider: provider.id, updates, now: wallClock())
+                await state.settled(updates.count)
+                return pairs.filter { held[$0.item.domain] == nil }
+            case .unsupported(let reason):
+                // Without a lookup a resend is a gamble: allow exactly one.
+                let (once, twice) = (pairs.filter { $0.attempts < 2 }, pairs.filter { $0.attempts >= 2 })
+                if !twice.isEmpty {
+                    try ledger.record(
+                        run: run, provider: provider.id,
+                        twice.map { PairUpdate(domain: $0.item.domain, state: .unknown, code: "no-lookup", message: "sent twice without a clear answer and \(reason); check at the provider") },
+                        now: wallClock())
+                }
+                return once
+            case .unavailable(let reason):
+                attempt += 1
+                await state.needBusyCheck()
+                if attempt >= settings.maxLookupAttempts {
+                    try ledger.record(
+                        run: run, provider: provider.id,
+                        pairs.map { PairUpdate(domain: $0.item.domain, state: .unknown, code: "lookup-failed", message: "\(cause); the lookup that would settle it failed (\(reason)); rerun to check again") },
+                        now: wallClock())
+                    return nil
+                }
+                await pacer.pause(seconds: settings.backoff.delay(attempt: attempt, retryAfter: nil, random: random()))
+            case .halt(let reason, let fix):
+                await state.setHalt(reason: reason, fix: fix)
+                return nil
+            }
+        }
+    }
+
+    // MARK: gates
+
+    /// Waits for the pacer, and — after anything unclear — for the account to be idle.
+    /// Returns whether the account was seen busy.
+    @discardableResult
+    private func gate() async throws -> Bool {
+        var busySeen = false
+        if await state.takeBusyCheck() {
+            var polls = 0
+            while polls < settings.maxBusyPolls {
+                try await pacer.acquire()
+                polls += 1
+                await state.countBusyPoll()
+                let answer = await provider.accountBusy()
+                if answer == .idle { break }
+                if answer == .busy { busySeen = true }
+                try await clock.sleep(seconds: settings.backoff.delay(attempt: min(polls, 4), retryAfter: nil, random: 0.5 + random() / 2))
+            }
+        }
+        try await pacer.acquire()
+        return busySeen
+    }
+
+    private func markUnsentAsHalted(_ halt: (reason: String, fix: String)) throws {
+        var after = 0
+        while true {
+            let pending = try ledger.pairs(run: run, provider: provider.id, state: .pending, afterSeq: after, limit: 1000)
+            guard let last = pending.last else { break }
+            after = last.seq
+            try ledger.record(
+                run: run, provider: provider.id,
+                pending.map { PairUpdate(domain: $0.item.domain, state: .failed, code: "halted", message: "not sent: \(provider.id.rawValue) lane halted: \(halt.reason). Fix: \(halt.fix), then rerun") },
+                now: wallClock())
+        }
+    }
+
+    static func update(_ domain: DomainName, _ verdict: Verdict) -> PairUpdate {
+        switch verdict {
+        case .accepted(let reference, let message): PairUpdate(domain: domain, state: .accepted, code: "ok", message: message, reference: reference)
+        case .already(let reference, let message): PairUpdate(domain: domain, state: .already, code: "already", message: message, reference: reference)
+        case .rejected(let message): PairUpdate(domain: domain, state: .rejected, code: "rejected", message: message)
+        case .skipped(let message): PairUpdate(domain: domain, state: .skipped, code: "skipped", message: message)
+        }
+    }
+}
+
+extension PairRow {
+    func withAttempts(_ n: Int) -> PairRow {
+        var copy = self
+        copy.attempts = n
+        return copy
+    }
+}
+
+struct WorkChunk: Sendable {
+    var pairs: [PairRow]
+    /// Refusals this chunk has met in a row (drives the backoff).
+    var refusals: Int
+}
+
+/// Hands out chunks: first those put back (split halves, refused, proven absent), then fresh pending
+/// pairs from the ledger in input order, read page by page so memory stays flat.
+actor WorkQueue {
+    let run: String
+    let provider: ProviderID
+    let ledger: Ledger
+    let chunkSize: Int
+    private var requeued: [WorkChunk] = []
+    private var cursor = 0
+    private var exhausted = false
+
+    init(run: String, provider: ProviderID, ledger: Ledger, chunkSize: Int) {
+        self.run = run
+        self.provider = provider
+        self.ledger = ledger
+        self.chunkSize = chunkSize
+    }
+
+    var hasRequeued: Bool { !requeued.isEmpty }
+
+    func requeue(_ chunk: WorkChunk) { requeued.append(chunk) }
+
+    func nextRequeued() -> WorkChunk? { requeued.isEmpty ? nil : requeued.removeLast() }
+
+    func next() throws -> WorkChunk? {
+        if let chunk = nextRequeued() { return chunk }
+        guard !exhausted else { return nil }
+        let pairs = try ledger.pairs(run: run, provider: provider, state: .pending, afterSeq: cursor, limit: chunkSize)
+        guard let last = pairs.last else {
+            exhausted = true
+            return nil
+        }
+        cursor = last.seq
+        return WorkChunk(pairs: pairs, refusals: 0)
+    }
+}
+
+/// The lane's shared bookkeeping.
+actor LaneState {
+    private var report: LaneReport
+    private var busyCheckNeeded = false
+    private var total = 0
+    private var doneAtStart = 0
+    private var doneNow = 0
+    private let started: Double
+
+    init(provider: ProviderID, started: Double) {
+        report = LaneReport(provider: provider)
+        self.started = started
+    }
+
+    var halt: (reason: String, fix: String)? { report.halt }
+    func setHalt(reason: String, fix: String) { if report.halt == nil { report.halt = (reason, fix) } }
+    func needBusyCheck() { busyCheckNeeded = true }
+    func takeBusyCheck() -> Bool {
+        defer { busyCheckNeeded = false }
+        return busyCheckNeeded
+    }
+    func countCreate() { report.creates += 1 }
+    func countLookup() { report.lookups += 1 }
+    func countBusyPoll() { report.busyPolls += 1 }
+    func noteInterrupted(_ n: Int) { report.interrupted = n }
+    func setTotals(total: Int, done: Int) {
+        self.total = total
+        doneAtStart = done
+    }
+    func settled(_ n: Int) { doneNow += n }
+    func settledFailures(_ n: Int) { doneNow += n }
+    func finalReport() -> LaneReport { report }
+    func progress() -> LaneProgress {
+        LaneProgress(provider: report.provider, total: total, done: doneAtStart + doneNow, doneThisInvocation: doneNow, startedAt: started, halted: report.halt != nil)
+    }
+}

@@ -1,0 +1,44 @@
+/// How a lane paces, retries and gives up. Defaults are safe for real accounts.
+public struct LaneSettings: Sendable {
+    public var pacing: Pacing
+    /// Sends per pair before a pair that keeps being refused or lost is reported `failed`/`unknown`.
+    public var maxAttempts: Int
+    /// Tries at a lookup before the pairs it should settle are left `unknown` for the next run.
+    public var maxLookupAttempts: Int
+    public var backoff: Backoff
+    /// Polls of an account-busy gate (Dynadot's is_processing) before going ahead anyway.
+    public var maxBusyPolls: Int
+
+    public init(pacing: Pacing, maxAttempts: Int = 5, maxLookupAttempts: Int = 5, backoff: Backoff = Backoff(), maxBusyPolls: Int = 30) {
+        self.pacing = pacing
+        self.maxAttempts = maxAttempts
+        self.maxLookupAttempts = maxLookupAttempts
+        self.backoff = backoff
+        self.maxBusyPolls = maxBusyPolls
+    }
+}
+
+/// What one lane did in this invocation.
+public struct LaneReport: Sendable, Equatable {
+    public var provider: ProviderID
+    /// Set when the lane stopped on an account-level error.
+    public var halt: (reason: String, fix: String)?
+    public var creates: Int = 0
+    public var lookups: Int = 0
+    public var busyPolls: Int = 0
+    public var interrupted: Int = 0
+
+    public static func == (a: LaneReport, b: LaneReport) -> Bool {
+        a.provider == b.provider && a.halt?.reason == b.halt?.reason && a.creates == b.creates && a.lookups == b.lookups
+    }
+}
+
+/// Live counts for progress lines.
+public struct LaneProgress: Sendable {
+    public var provider: ProviderID
+    public var total: Int
+    public var done: Int
+    public var doneThisInvocation: Int
+    public var startedAt: Double
+    public var halted: Bool
+}

@@ -1,0 +1,378 @@
+import Foundation
+import GRDB
+
+/// The run's memory across crashes: one SQLite database (WAL) beside the lock file in the state directory.
+/// Every decision that matters is committed here before the next step acts on it; result files are a
+/// projection of it.
+public final class Ledger: Sendable {
+    public let path: String
+    let pool: DatabasePool
+
+    public init(directory: String) throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        path = (directory as NSString).appendingPathComponent("ledger.sqlite")
+        var config = Configuration()
+        config.busyMode = .timeout(30)
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        pool = try DatabasePool(path: path, configuration: config)
+        try Self.migrator.migrate(pool)
+    }
+
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE runs (
+                    name TEXT PRIMARY KEY,
+                    created_at REAL NOT NULL,
+                    updated_at REAL NOT NULL,
+                    invocations INTEGER NOT NULL DEFAULT 0
+                );
+                CREATE TABLE domains (
+                    run TEXT NOT NULL,
+                    domain TEXT NOT NULL,
+                    seq INTEGER NOT NULL,
+                    input TEXT NOT NULL,
+                    source TEXT NOT NULL,
+                    drop_time REAL,
+                    email TEXT,
+                    version INTEGER NOT NULL DEFAULT 1,
+                    written INTEGER NOT NULL DEFAULT 0,
+                    PRIMARY KEY (run, domain)
+                ) WITHOUT ROWID;
+                CREATE INDEX domains_dirty ON domains(run, written, version);
+                CREATE TABLE pairs (
+                    run TEXT NOT NULL,
+                    provider TEXT NOT NULL,
+                    domain TEXT NOT NULL,
+                    seq INTEGER NOT NULL,
+                    state TEXT NOT NULL,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    code TEXT,
+                    message TEXT NOT NULL DEFAULT '',
+                    reference TEXT,
+                    intent INTEGER,
+                    updated_at REAL NOT NULL,
+                    PRIMARY KEY (run, provider, domain)
+                ) WITHOUT ROWID;
+                CREATE INDEX pairs_work ON pairs(run, provider, state, seq);
+                CREATE INDEX pairs_memory ON pairs(provider, domain, state);
+                CREATE TABLE intents (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    run TEXT NOT NULL,
+                    provider TEXT NOT NULL,
+                    domains TEXT NOT NULL,
+                    created_at REAL NOT NULL,
+                    settled_at REAL,
+                    outcome TEXT
+                );
+                CREATE TABLE invalid (
+                    run TEXT NOT NULL,
+                    file TEXT NOT NULL,
+                    line INTEGER NOT NULL,
+                    text TEXT NOT NULL,
+                    reason TEXT NOT NULL,
+                    PRIMARY KEY (run, file, line)
+                ) WITHOUT ROWID;
+                CREATE TABLE seen (
+                    run TEXT NOT NULL,
+                    domain TEXT NOT NULL,
+                    PRIMARY KEY (run, domain)
+                ) WITHOUT ROWID;
+                CREATE TABLE counters (
+                    run TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    value INTEGER NOT NULL,
+                    PRIMARY KEY (run, name)
+                ) WITHOUT ROWID;
+                """)
+        }
+        return m
+    }
+}
+
+/// A domain read from the input, ready to be recorded.
+public struct IngestEntry: Sendable {
+    public var domain: DomainName
+    public var input: String
+    public var source: String
+    public var attributes: DomainAttributes
+
+    public init(domain: DomainName, input: String, source: String, attributes: DomainAttributes) {
+        self.domain = domain
+        self.input = input
+        self.source = source
+        self.attributes = attributes
+    }
+}
+
+/// One pair as the lane works on it.
+public struct PairRow: Sendable, Equatable {
+    public var item: BackorderItem
+    public var seq: Int
+    public var state: PairState
+    public var attempts: Int
+}
+
+/// What the lane records for one pair.
+public struct PairUpdate: Sendable {
+    public var domain: DomainName
+    public var state: PairState
+    public var code: String?
+    public var message: String
+    public var reference: String?
+
+    public init(domain: DomainName, state: PairState, code: String? = nil, message: String, reference: String? = nil) {
+        self.domain = domain
+        self.state = state
+        self.code = code
+        self.message = message
+        self.reference = reference
+    }
+}
+
+extension Ledger {
+    // MARK: runs and ingestion
+
+    /// Creates the run or reopens it; counts the invocation.
+    public func openRun(_ name: String, now: Date = Date()) throws {
+        try pool.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO runs(name, created_at, updated_at, invocations) VALUES (?, ?, ?, 1)
+                    ON CONFLICT(name) DO UPDATE SET updated_at = excluded.updated_at, invocations = invocations + 1
+                    """,
+                arguments: [name, now.timeIntervalSince1970, now.timeIntervalSince1970])
+        }
+    }
+
+    public func runExists(_ name: String) throws -> Bool {
+        try pool.read { db in try Bool.fetchOne(db, sql: "SELECT 1 FROM runs WHERE name = ?", arguments: [name]) ?? false }
+    }
+
+    /// Records domains, keeping the first occurrence of each. Returns how many were new.
+    @discardableResult
+    public func ingest(run: String, _ entries: [IngestEntry]) throws -> Int {
+        guard !entries.isEmpty else { return 0 }
+        return try pool.write { db in
+            var seq = try Int.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM domains WHERE run = ?", arguments: [run]) ?? 0
+            let statement = try db.cachedStatement(sql: """
+                INSERT INTO domains(run, domain, seq, input, source, drop_time, email) VALUES (?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(run, domain) DO NOTHING
+                """)
+            let seen = try db.cachedStatement(sql: "INSERT INTO seen(run, domain) VALUES (?, ?) ON CONFLICT DO NOTHING")
+            var inserted = 0
+            for e in entries {
+                seq += 1
+                try statement.execute(arguments: [
+                    run, e.domain.ascii, seq, e.input, e.source, e.attributes.dropTime?.timeIntervalSince1970, e.attributes.email,
+                ])
+                inserted += db.changesCount
+                try seen.execute(arguments: [run, e.domain.ascii])
+            }
+            return inserted
+        }
+    }
+
+    /// Starts counting the distinct domains this invocation reads (duplicates = read - distinct).
+    public func beginIngest(run: String) throws {
+        try pool.write { db in try db.execute(sql: "DELETE FROM seen WHERE run = ?", arguments: [run]) }
+    }
+
+    public func distinctSeen(run: String) throws -> Int {
+        try pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM seen WHERE run = ?", arguments: [run]) ?? 0 }
+    }
+
+    public func recordInvalid(run: String, file: String, line: Int, text: String, reason: String) throws {
+        try pool.write { db in
+            try db.execute(
+                sql: "INSERT INTO invalid(run, file, line, text, reason) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                arguments: [run, file, line, text, reason])
+        }
+    }
+
+    /// Makes sure every domain of the run has a pair for each provider. New pairs for a domain that an earlier
+    /// run placed at the same provider within `rememberSince` start as `already`: it is not sent again.
+    public func preparePairs(run: String, providers: [ProviderID], rememberSince: Date, now: Date = Date()) throws {
+        try pool.write { db in
+            for provider in providers {
+                try db.execute(
+                    sql: """
+                        INSERT INTO pairs(run, provider, domain, seq, state, updated_at)
+                        SELECT run, ?, domain, seq, 'pending', ? FROM domains WHERE run = ?
+                        ON CONFLICT DO NOTHING
+                        """,
+                    arguments: [provider.rawValue, now.timeIntervalSince1970, run])
+                try db.execute(
+                    sql: """
+                        UPDATE pairs SET state = 'already', updated_at = :now,
+                            message = (SELECT 'placed in run ''' || p2.run || ''' on ' || date(p2.updated_at, 'unixepoch') || '; not sent again'
+                                       FROM pairs p2 WHERE p2.provider = pairs.provider AND p2.domain = pairs.domain AND p2.run != pairs.run
+                                         AND p2.state IN ('accepted', 'already') AND p2.updated_at >= :since ORDER BY p2.updated_at LIMIT 1),
+                            reference = (SELECT p2.reference FROM pairs p2 WHERE p2.provider = pairs.provider AND p2.domain = pairs.domain
+                                         AND p2.run != pairs.run AND p2.state IN ('accepted', 'already') AND p2.updated_at >= :since
+                                         ORDER BY p2.updated_at LIMIT 1)
+                        WHERE run = :run AND provider = :provider AND state = 'pending' AND attempts = 0
+                          AND EXISTS (SELECT 1 FROM pairs p2 WHERE p2.provider = pairs.provider AND p2.domain = pairs.domain
+                                      AND p2.run != pairs.run AND p2.state IN ('accepted', 'already') AND p2.updated_at >= :since)
+                        """,
+                    arguments: ["now": now.timeIntervalSince1970, "since": rememberSince.timeIntervalSince1970, "run": run, "provider": provider.rawValue])
+                try Self.bumpVersions(db, run: run, provider: provider, where: "state = 'already' AND attempts = 0 AND updated_at = \(now.timeIntervalSince1970)")
+            }
+        }
+    }
+
+    // MARK: lane work
+
+    /// Gets a lane ready after any earlier invocation: pairs caught mid-send become `unknown` (reconciled
+    /// before anything is resent); `failed` pairs (retries exhausted, lane halted) are tried again.
+    public func recoverLane(run: String, provider: ProviderID, now: Date = Date()) throws -> (interrupted: Int, retried: Int) {
+        try pool.write { db in
+            try db.execute(
+                sql: """
+                    UPDATE pairs SET state = 'unknown', updated_at = ?,
+                        message = 'interrupted after the request was committed (intent ' || COALESCE(intent, '?') || '); checking with the provider before any resend'
+                    WHERE run = ? AND provider = ? AND state = 'sending'
+                    """,
+                arguments: [now.timeIntervalSince1970, run, provider.rawValue])
+            let interrupted = db.changesCount
+            try db.execute(
+                sql: "UPDATE pairs SET state = 'pending', updated_at = ? WHERE run = ? AND provider = ? AND state = 'failed'",
+                arguments: [now.timeIntervalSince1970, run, provider.rawValue])
+            return (interrupted, db.changesCount)
+        }
+    }
+
+    /// Up to `limit` pairs in `state`, in input order, after `afterSeq`.
+    public func pairs(run: String, provider: ProviderID, state: PairState, afterSeq: Int, limit: Int) throws -> [PairRow] {
+        try pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT p.domain, p.seq, p.state, p.attempts, d.drop_time, d.email FROM pairs p
+                    JOIN domains d ON d.run = p.run AND d.domain = p.domain
+                    WHERE p.run = ? AND p.provider = ? AND p.state = ? AND p.seq > ? ORDER BY p.seq LIMIT ?
+                    """,
+                arguments: [run, provider.rawValue, state.rawValue, afterSeq, limit]
+            ).map(Self.pairRow)
+        }
+    }
+
+    public func pairs(run: String, provider: ProviderID, domains: [DomainName]) throws -> [PairRow] {
+        try pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT p.domain, p.seq, p.state, p.attempts, d.drop_time, d.email FROM pairs p
+                    JOIN domains d ON d.run = p.run AND d.domain = p.domain
+                    WHERE p.run = ? AND p.provider = ? AND p.domain IN (SELECT value FROM json_each(?)) ORDER BY p.seq
+                    """,
+                arguments: [run, provider.rawValue, Self.jsonArray(domains.map(\.ascii))]
+            ).map(Self.pairRow)
+        }
+    }
+
+    private static func pairRow(_ row: Row) -> PairRow {
+        let dropTime: Double? = row["drop_time"]
+        return PairRow(
+            item: BackorderItem(
+                domain: DomainName(validatedASCII: row["domain"]),
+                attributes: DomainAttributes(dropTime: dropTime.map(Date.init(timeIntervalSince1970:)), email: row["email"])),
+            seq: row["seq"], state: PairState(rawValue: row["state"]) ?? .unknown, attempts: row["attempts"])
+    }
+
+    /// The write-ahead intent: committed before the create leaves the process. Returns the intent id.
+    public func beginSend(run: String, provider: ProviderID, domains: [DomainName], now: Date = Date()) throws -> Int64 {
+        try pool.write { db in
+            try db.execute(
+                sql: "INSERT INTO intents(run, provider, domains, created_at) VALUES (?, ?, ?, ?)",
+                arguments: [run, provider.rawValue, domains.map(\.ascii).joined(separator: ","), now.timeIntervalSince1970])
+            let id = db.lastInsertedRowID
+            try db.execute(
+                sql: """
+                    UPDATE pairs SET state = 'sending', intent = ?, attempts = attempts + 1, updated_at = ?
+                    WHERE run = ? AND provider = ? AND domain IN (SELECT value FROM json_each(?))
+                    """,
+                arguments: [id, now.timeIntervalSince1970, run, provider.rawValue, Self.jsonArray(domains.map(\.ascii))])
+            try Self.bumpCounter(db, run: run, name: "requests.\(provider.rawValue)")
+            return id
+        }
+    }
+
+    /// Records outcomes (and settles the intent they came from) in one transaction.
+    public func record(run: String, provider: ProviderID, _ updates: [PairUpdate], intent: Int64? = nil, intentOutcome: String? = nil, now: Date = Date()) throws {
+        guard !updates.isEmpty || intent != nil else { return }
+        try pool.write { db in
+            let statement = try db.cachedStatement(sql: """
+                UPDATE pairs SET state = ?, code = ?, message = ?, reference = COALESCE(?, reference), updated_at = ?
+                WHERE run = ? AND provider = ? AND domain = ?
+                """)
+            let bump = try db.cachedStatement(sql: "UPDATE domains SET version = version + 1 WHERE run = ? AND domain = ?")
+            for u in updates {
+                try statement.execute(arguments: [
+                    u.state.rawValue, u.code, u.message, u.reference, now.timeIntervalSince1970, run, provider.rawValue, u.domain.ascii,
+                ])
+                try bump.execute(arguments: [run, u.domain.ascii])
+            }
+            if let intent {
+                try db.execute(
+                    sql: "UPDATE intents SET settled_at = ?, outcome = ? WHERE id = ?",
+                    arguments: [now.timeIntervalSince1970, intentOutcome, intent])
+            }
+        }
+    }
+
+    /// Counts a non-create request (lookups, is_processing), so the summary can show what a run sent.
+    public func countRequest(run: String, name: String) throws {
+        try pool.write { db in try Self.bumpCounter(db, run: run, name: name) }
+    }
+
+    public func counters(run: String) throws -> [String: Int] {
+        try pool.read { db in
+            Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT name, value FROM counters WHERE run = ?", arguments: [run]).map {
+                ($0["name"] as String, $0["value"] as Int)
+            })
+        }
+    }
+
+    // MARK: reporting
+
+    /// Pair counts per provider and state.
+    public func stateCounts(run: String) throws -> [ProviderID: [PairState: Int]] {
+        try pool.read { db in
+            var out: [ProviderID: [PairState: Int]] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT provider, state, COUNT(*) AS n FROM pairs WHERE run = ? GROUP BY provider, state", arguments: [run]) {
+                guard let p = ProviderID(rawValue: row["provider"]), let s = PairState(rawValue: row["state"]) else { continue }
+                out[p, default: [:]][s] = row["n"]
+            }
+            return out
+        }
+    }
+
+    public func domainCount(run: String) throws -> Int {
+        try pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM domains WHERE run = ?", arguments: [run]) ?? 0 }
+    }
+
+    public func invalidCount(run: String) throws -> Int {
+        try pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM invalid WHERE run = ?", arguments: [run]) ?? 0 }
+    }
+
+    static func bumpCounter(_ db: Database, run: String, name: String) throws {
+        try db.execute(
+            sql: "INSERT INTO counters(run, name, value) VALUES (?, ?, 1) ON CONFLICT(run, name) DO UPDATE SET value = value + 1",
+            arguments: [run, name])
+    }
+
+    static func bumpVersions(_ db: Database, run: String, provider: ProviderID, where condition: String) throws {
+        try db.execute(
+            sql: "UPDATE domains SET version = version + 1 WHERE run = ? AND domain IN (SELECT domain FROM pairs WHERE run = ? AND provider = ? AND \(condition))",
+            arguments: [run, run, provider.rawValue])
+    }
+
+    static func jsonArray(_ values: [String]) -> String {
+        let data = try! JSONSerialization.data(withJSONObject: values)
+        return String(decoding: data, as: UTF8.self)
+    }
+}

@@ -1,0 +1,178 @@
+import BoBatchHTTP
+import BoBatchXML
+import Foundation
+
+/// Dynadot's api3.xml: `add_backorder_request` for up to 100 domains at once, `backorder_request_list` to
+/// reconcile, `is_processing` to learn whether the account may take another request.
+///
+/// Every parameter travels in the query string, the key too: the key is listed in `HTTPRequest.secrets`
+/// and no string this type returns is built from a URL.
+public struct DynadotProvider: Provider {
+    public let id = ProviderID.dynadot
+    public let maxBatch = 100
+    public let config: DynadotConfig
+    private let transport: any HTTPTransport
+    private let now: @Sendable () -> Date
+
+    public init(config: DynadotConfig, transport: any HTTPTransport, now: @escaping @Sendable () -> Date = Date.init) {
+        self.config = config
+        self.transport = transport
+        self.now = now
+    }
+
+    public var endpointDescription: String { config.endpoint }
+
+    public func submit(_ items: [BackorderItem]) async -> SubmitResult {
+        let domains = items.map(\.domain)
+        let request = makeRequest(command: "add_backorder_request", ["domain": domains.map(\.ascii).joined(separator: ",")], idempotent: false)
+        let response: HTTPResponse
+        do {
+            response = try await transport.send(request)
+        } catch {
+            return DynadotClassifier.transportFailure(error)
+        }
+        return DynadotClassifier.classifySubmit(response, domains: domains)
+    }
+
+    public func lookup(_ items: [BackorderItem]) async -> LookupResult {
+        let today = now()
+        let format = Date.ISO8601FormatStyle(timeZone: .gmt).year().month().day()
+        // The list is filtered by date; a wide window around today covers every request that can still matter.
+        let start = today.addingTimeInterval(-400 * 86_400).formatted(format)
+        let end = today.addingTimeInterval(400 * 86_400).formatted(format)
+        let request = makeRequest(
+            command: "backorder_request_list", ["startDate": start, "endDate": end], idempotent: true, maxBytes: 256 << 20)
+        let response: HTTPResponse
+        do {
+            response = try await transport.send(request)
+        } catch {
+            return .unavailable(reason: "backorder_request_list: \(error.message)")
+        }
+        guard response.status == 200 else {
+            return .unavailable(reason: "backorder_request_list answered HTTP \(response.status)")
+        }
+        let answer: DynadotAnswer
+        let root: XMLElement
+        do {
+            (answer, root) = try DynadotAnswer.parse(response.body)
+        } catch {
+            return .unavailable(reason: "backorder_request_list answer is not readable XML: \(error.message)")
+        }
+        guard answer.succeeded else {
+            let text = answer.error ?? answer.status ?? "no error text"
+            if let halt = DynadotClassifier.accountHalt(text) { return .halt(reason: halt.reason, fix: halt.fix) }
+            return .unavailable(reason: "backorder_request_list failed: \(text)")
+        }
+        let held = Set(DynadotAnswer.listedDomains(in: root).map { $0.domain.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: ". ")) })
+        var found: [DomainName: String] = [:]
+        for item in items where held.contains(item.domain.ascii) { found[item.domain] = "" }
+        return .found(found)
+    }
+
+    public func accountBusy() async -> BusyState {
+        let request = makeRequest(command: "is_processing", [:], idempotent: true)
+        do {
+            let response = try await transport.send(request)
+            let (answer, _) = try DynadotAnswer.parse(response.body)
+            switch answer.message?.lowercased() {
+            case "yes": return .busy
+            case "no": return .idle
+            default: return .unavailable(reason: "is_processing answered \(answer.error ?? answer.message ?? "nothing usable")")
+            }
+        } catch let error as TransportError {
+            return .unavailable(reason: "is_processing: \(error.message)")
+        } catch {
+            return .unavailable(reason: "is_processing answer is not readable XML")
+        }
+    }
+
+    private func makeRequest(command: String, _ params: [String: String], idempotent: Bool, maxBytes: Int = 1 << 20) -> HTTPRequest {
+        var query = "key=\(percentEncodeQueryValue(config.apiKey))&command=\(command)"
+        for (name, value) in params.sorted(by: { $0.key < $1.key }) {
+            // Commas separate the domain list and must stay literal.
+            query += "&\(name)=\(percentEncodeQueryValue(value).replacingOccurrences(of: "%2C", with: ","))"
+        }
+        let separator = config.endpoint.contains("?") ? "&" : "?"
+        return HTTPRequest(
+            method: .get, url: config.endpoint + separator + query, headers: [("Accept", "application/xml")],
+            timeoutSeconds: 120, idempotent: idempotent, maxResponseBytes: maxBytes, secrets: [config.apiKey])
+    }
+}
+
+/// Dynadot's answers, sorted into bo-batch's vocabulary. Pure functions, so every answer shape is unit-tested.
+enum DynadotClassifier {
+    static func transportFailure(_ error: TransportError) -> SubmitResult {
+        switch error.kind {
+        case .neverSent: .refused(reason: error.message, retryAfterSeconds: nil)
+        case .maybeProcessed, .bodyTooLarge: .maybeProcessed(reason: error.message)
+        }
+    }
+
+    static func classifySubmit(_ response: HTTPResponse, domains: [DomainName]) -> SubmitResult {
+        switch response.status {
+        case 200: break
+        case 429, 503:
+            let wait = response.headers["retry-after"].flatMap { RetryAfter.seconds(from: $0) }
+            if response.status == 429 || wait != nil {
+                return .refused(reason: "Dynadot answered HTTP \(response.status)", retryAfterSeconds: wait)
+            }
+            return .maybeProcessed(reason: "Dynadot answered HTTP 503 without Retry-After")
+        case 401, 403:
+            return .halt(
+                reason: "Dynadot refused access (HTTP \(response.status))",
+                fix: "check DYNADOT_API_KEY and that this machine's IP address is on the API whitelist (Dynadot: Tools → API)")
+        default:
+            return .maybeProcessed(reason: "Dynadot answered HTTP \(response.status)")
+        }
+        let answer: DynadotAnswer
+        do {
+            (answer, _) = try DynadotAnswer.parse(response.body)
+        } catch {
+            return .maybeProcessed(reason: "Dynadot's answer is not readable XML (\(error.message))")
+        }
+        if answer.succeeded {
+            return .settled(Dictionary(uniqueKeysWithValues: domains.map { ($0, Verdict.accepted(reference: nil, message: "backorder request added")) }))
+        }
+        let text = answer.error ?? answer.status ?? "error without a message"
+        return classifyError(text, domains: domains)
+    }
+
+    static func classifyError(_ text: String, domains: [DomainName]) -> SubmitResult {
+        if let halt = accountHalt(text) { return .halt(reason: halt.reason, fix: halt.fix) }
+        let lower = text.lowercased()
+        let busyMarkers = ["system_busy", "system busy", "busy", "is processing", "being processed", "another request", "too many requests", "try again later", "rate limit"]
+        if busyMarkers.contains(where: lower.contains) {
+            return .refused(reason: "Dynadot is busy: \(text)", retryAfterSeconds: nil)
+        }
+        let verdict: Verdict
+        if lower.contains("already on your backorder") || lower.contains("already in your backorder") {
+            verdict = .already(reference: nil, message: "already on the Dynadot backorder request list")
+        } else {
+            verdict = .rejected(message: text)
+        }
+        let knownAboutDomain = lower.contains("already on your backorder") || lower.contains("could not find backorder")
+            || lower.contains("not in pending") || lower.contains("invalid domain") || lower.contains("not supported")
+        if domains.count == 1, knownAboutDomain {
+            return .settled([domains[0]: verdict])
+        }
+        return .batchFailed(reason: text, verdictIfAlone: verdict)
+    }
+
+    /// Account-level errors: nothing the next domain can fix, so the lane stops at once.
+    static func accountHalt(_ text: String) -> (reason: String, fix: String)? {
+        let lower = text.lowercased()
+        if lower.contains("invalid key") || lower.contains("api key") || lower.contains("key is invalid") || lower.contains("wrong key") {
+            return ("Dynadot rejected the API key: \(text)", "check DYNADOT_API_KEY (Dynadot: Tools → API)")
+        }
+        if lower.contains("ip") && (lower.contains("whitelist") || lower.contains("not allowed") || lower.contains("allowed ip")) {
+            return ("Dynadot refused this machine's IP address: \(text)", "add this machine's public IP address to the API whitelist (Dynadot: Tools → API)")
+        }
+        if lower.contains("insufficient") || lower.contains("not enough") || lower.contains("balance") || lower.contains("funds") {
+            return ("Dynadot account has insufficient funds: \(text)", "add funds to the Dynadot account, then rerun")
+        }
+        if lower.contains("account") && (lower.contains("locked") || lower.contains("suspended") || lower.contains("disabled") || lower.contains("not allowed")) {
+            return ("Dynadot account cannot use the API: \(text)", "check the account's API access in Dynadot's control panel")
+        }
+        return nil
+    }
+}

@@ -1,0 +1,70 @@
+import BoBatchHTTP
+import Foundation
+
+/// Builds the selected providers from the environment, each with its transport and pacing.
+public enum ProviderCatalog {
+    /// What `bo-batch providers` shows for one provider.
+    public struct Entry: Sendable {
+        public var id: ProviderID
+        public var operation: String
+        public var maxBatch: Int
+        public var pacing: Pacing
+        public var configured: Bool
+        public var endpoint: String
+        public var variables: [String]
+    }
+
+    /// Variables that hold credentials, per provider (used to tell "configured" and for messages).
+    public static func credentialVariables(_ id: ProviderID) -> [String] {
+        switch id {
+        case .dynadot: ["DYNADOT_API_KEY"]
+        case .gname: ["GNAME_APPID", "GNAME_APPKEY"]
+        case .yay: ["YAY_RESELLER", "YAY_USER", "YAY_PASSWORD"]
+        case .oneapi: ["ONEAPI_LOGIN", "ONEAPI_PASSWORD"]
+        case .dnspod: ["DNSPOD_LOGIN_TOKEN"]
+        }
+    }
+
+    static func envPrefix(_ id: ProviderID) -> String { id.rawValue.uppercased() }
+
+    /// The provider built from `env`, or nil when its credentials are not set.
+    public static func make(
+        _ id: ProviderID, env: [String: String], fastPacing: Bool = false, maxAttempts: Int = 5
+    ) throws(ConfigurationError) -> LaneSetup? {
+        let built: (provider: any Provider, pacing: Pacing)?
+        switch id {
+        case .dynadot:
+            if let config = try DynadotConfig.fromEnvironment(env) {
+                let pacing = try config.tier.pacing.overridden(by: env, prefix: envPrefix(id))
+                built = (DynadotProvider(config: config, transport: transport(pacing)), pacing)
+            } else {
+                built = nil
+            }
+        default:
+            built = try makeOther(id, env: env)
+        }
+        guard var built else { return nil }
+        if fastPacing, env["\(envPrefix(id))_RATE"] == nil {
+            // The sandbox enforces its own limits; the real providers' pacing would only make the demo slow.
+            built.pacing.requestsPerMinute = max(built.pacing.requestsPerMinute, 60_000)
+        }
+        return LaneSetup(provider: built.provider, settings: LaneSettings(pacing: built.pacing, maxAttempts: maxAttempts))
+    }
+
+    static func transport(_ pacing: Pacing) -> any HTTPTransport {
+        CurlTransport(maxConcurrent: pacing.concurrency, userAgent: BoBatchVersion.userAgent)
+    }
+}
+
+extension ProviderCatalog {
+    /// What a provider does, in a few words.
+    public static func operation(_ id: ProviderID) -> String {
+        switch id {
+        case .dynadot: "add_backorder_request (api3 XML)"
+        case .gname: "backorder/add (signed form POST)"
+        case .yay: "POST /dom/back-order (charged per call)"
+        case .oneapi: "AddDomainApplication class=BACKORDER"
+        case .dnspod: "Domain.Acquiresend (get domain back)"
+        }
+    }
+}

@@ -1,0 +1,35 @@
+import Foundation
+
+/// What `summary.json` holds and the end-of-run screen shows.
+public struct RunSummary: Sendable, Codable {
+    public struct ProviderSummary: Sendable, Codable {
+        /// Pairs per reported state (`accepted`, `already`, `rejected`, `failed`, `unknown`, `skipped`).
+        public var states: [String: Int]
+        /// Requests this invocation sent (creates, lookups, busy polls): 0 on a rerun with nothing left to do.
+        public var creates: Int
+        public var lookups: Int
+        public var busyPolls: Int
+        public var halted: String?
+        public var fix: String?
+    }
+
+    public struct InputSummary: Sendable, Codable {
+        public var files: [String]
+        public var linesRead: Int
+        public var domains: Int
+        public var newDomains: Int
+        public var duplicates: Int
+        public var invalid: Int
+    }
+
+    public var run: String
+    public var started: Date
+    public var finished: Date
+    public var input: InputSummary
+    public var providers: [String: ProviderSummary]
+    public var requestsThisInvocation: Int
+    public var exitCode: Int32
+    public var exitMeaning: String
+    public var results: String
+    public var ledger: String
+}

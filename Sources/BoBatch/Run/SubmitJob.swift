@@ -1,0 +1,152 @@
+import Foundation
+
+/// What to do, decided by the CLI from flags and environment.
+public struct SubmitPlan: Sendable {
+    public var run: String
+    public var inputs: [String]
+    public var inputOptions: InputOptions
+    public var resultsDirectory: String
+    /// How long an earlier run's placement keeps a domain from being sent again to the same provider.
+    public var rememberDays: Int
+    public var lanes: [LaneSetup]
+
+    public init(run: String, inputs: [String], inputOptions: InputOptions, resultsDirectory: String, rememberDays: Int, lanes: [LaneSetup]) {
+        self.run = run
+        self.inputs = inputs
+        self.inputOptions = inputOptions
+        self.resultsDirectory = resultsDirectory
+        self.rememberDays = rememberDays
+        self.lanes = lanes
+    }
+}
+
+/// A problem with one input, reported and then left behind: the rest of the run goes on.
+public struct InputNotice: Sendable {
+    public var message: String
+}
+
+/// One `submit`: read and record the input, run one lane per provider, project results, summarize.
+public final class SubmitJob: Sendable {
+    public let plan: SubmitPlan
+    public let ledger: Ledger
+    let lanes: [Lane]
+    let writer: ResultWriter
+    let started = Date()
+
+    public init(plan: SubmitPlan, ledger: Ledger, clock: any LaneClock = SystemLaneClock()) throws {
+        self.plan = plan
+        self.ledger = ledger
+        lanes = plan.lanes.map { Lane(run: plan.run, provider: $0.provider, ledger: ledger, settings: $0.settings, clock: clock) }
+        writer = try ResultWriter(directory: plan.resultsDirectory, ledger: ledger, run: plan.run)
+    }
+
+    /// Streams every input into the ledger. File-level problems (missing, a directory, binary) come back as
+    /// notices; line-level ones go to `invalid.tsv`.
+    public func ingest(notice: @Sendable (InputNotice) -> Void) throws -> RunSummary.InputSummary {
+        try ledger.openRun(plan.run)
+        var summary = RunSummary.InputSummary(files: plan.inputs, linesRead: 0, domains: 0, newDomains: 0, duplicates: 0, invalid: 0)
+        var seen = 0
+        try ledger.beginIngest(run: plan.run)
+        for path in plan.inputs {
+            let reader: DomainListReader
+            do {
+                reader = try DomainListReader(path: path, options: plan.inputOptions)
+            } catch let error {
+                notice(InputNotice(message: error.description))
+                try ledger.recordInvalid(run: plan.run, file: path == "-" ? "stdin" : path, line: 0, text: "", reason: error.message)
+                summary.invalid += 1
+                continue
+            }
+            var batch: [IngestEntry] = []
+            func flush() throws {
+                summary.newDomains += try ledger.ingest(run: plan.run, batch)
+                seen += batch.count
+                batch.removeAll(keepingCapacity: true)
+            }
+            do {
+                while let item = try reader.next() {
+                    summary.linesRead += 1
+                    switch item {
+                    case .domain(let text, let location, let attributes):
+                        let name: DomainName
+                        do {
+                            name = try DomainName(normalizing: text)
+                        } catch {
+                            summary.invalid += 1
+                            try ledger.recordInvalid(run: plan.run, file: location.file, line: location.line, text: text, reason: error.reason)
+                            continue
+                        }
+                        batch.append(IngestEntry(domain: name, input: text, source: location.description, attributes: attributes))
+                        if batch.count >= 2000 { try flush() }
+                    case .problem(let location, let text, let reason):
+                        summary.invalid += 1
+                        try ledger.recordInvalid(run: plan.run, file: location.file, line: location.line, text: text, reason: reason)
+                    }
+                }
+            } catch let error as InputFileError {
+                notice(InputNotice(message: error.description))
+            }
+            try flush()
+        }
+        summary.domains = try ledger.domainCount(run: plan.run)
+        summary.duplicates = seen - (try ledger.distinctSeen(run: plan.run))
+        let since = Date().addingTimeInterval(-Double(plan.rememberDays) * 86_400)
+        try ledger.preparePairs(run: plan.run, providers: plan.lanes.map(\.provider.id), rememberSince: since)
+        return summary
+    }
+
+    /// Runs every lane to its end, concurrently; flushes result files as it goes.
+    public func runLanes() async throws -> [LaneReport] {
+        let flusher = Task.detached { [writer] in
+            while !Task.isCancelled {
+                try? await Task.sleep(nanoseconds: 2_000_000_000)
+                _ = try? writer.flush(maxFiles: 20_000)
+            }
+        }
+        defer { flusher.cancel() }
+        return try await withThrowingTaskGroup(of: LaneReport.self) { group in
+            for lane in lanes { group.addTask { try await lane.run() } }
+            var reports: [LaneReport] = []
+            for try await report in group { reports.append(report) }
+            return reports.sorted { $0.provider < $1.provider }
+        }
+    }
+
+    public func progress() async -> [LaneProgress] {
+        var out: [LaneProgress] = []
+        for lane in lanes { out.append(await lane.progress()) }
+        return out
+    }
+
+    /// Writes every changed result file, `invalid.tsv` and `summary.json`; returns the summary.
+    public func finish(input: RunSummary.InputSummary, reports: [LaneReport]) throws -> RunSummary {
+        flusherSafeFlush()
+        _ = try writer.writeInvalid()
+        let counts = try ledger.stateCounts(run: plan.run)
+        let invalid = try ledger.invalidCount(run: plan.run)
+        let halted = reports.contains { $0.halt != nil }
+        let status = ExitStatus.of(counts: counts, invalidInputs: invalid, halted: halted)
+        var providers: [String: RunSummary.ProviderSummary] = [:]
+        for setup in plan.lanes {
+            let id = setup.provider.id
+            var states: [String: Int] = [:]
+            for (state, n) in counts[id] ?? [:] { states[state.reported, default: 0] += n }
+            let report = reports.first { $0.provider == id }
+            providers[id.rawValue] = RunSummary.ProviderSummary(
+                states: states, creates: report?.creates ?? 0, lookups: report?.lookups ?? 0, busyPolls: report?.busyPolls ?? 0,
+                halted: report?.halt?.reason, fix: report?.halt?.fix)
+        }
+        var inputSummary = input
+        inputSummary.invalid = invalid
+        let summary = RunSummary(
+            run: plan.run, started: started, finished: Date(), input: inputSummary, providers: providers,
+            requestsThisInvocation: providers.values.reduce(0) { $0 + $1.creates + $1.lookups + $1.busyPolls },
+            exitCode: status.rawValue, exitMeaning: status.meaning, results: writer.directory, ledger: ledger.path)
+        try writer.writeSummary(summary)
+        return summary
+    }
+
+    private func flusherSafeFlush() {
+        _ = try? writer.flush()
+    }
+}
