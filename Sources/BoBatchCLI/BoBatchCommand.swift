@@ -1,0 +1,71 @@
+import ArgumentParser
+import BoBatch
+import Foundation
+import Glibc
+
+/// The root command. The only module that prints or exits.
+public struct BoBatchCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "bo-batch",
+        abstract: "Place domain backorders in bulk at several registrars, safely rerunnable from cron.",
+        discussion: """
+            Reads lists of soon-to-drop domains (one per line, or CSV), normalizes and dedupes them, and places a
+            backorder for each at every selected provider. Everything is recorded in a ledger, so rerunning the same
+            command after a crash finishes the job without sending anything twice.
+
+            Try it with no keys against the built-in sandbox:
+              bo-batch submit --sandbox samples/drops-2025-10-27.txt
+
+            EXIT CODES
+              0  every domain placed (accepted or already) at every provider, or nothing to do
+              1  finished, but some domains were rejected or skipped, or some input was not a domain
+              2  usage or configuration error; nothing was sent
+              3  incomplete: something is still pending or unknown; rerun the same command to continue
+              4  a provider lane halted on an account-level error (credentials, funds, IP); fix it, then rerun
+              75 another bo-batch run holds the state directory's lock
+            """,
+        version: BoBatchVersion.string,
+        subcommands: [SubmitCommand.self, SandboxCommand.self, ProvidersCommand.self],
+        defaultSubcommand: nil
+    )
+
+    public init() {}
+
+    /// Parses, runs and exits with bo-batch's own exit codes (argument errors are 2, not sysexits' 64).
+    public static func main(arguments: [String]? = nil) async -> Never {
+        do {
+            var command = try parseAsRoot(arguments)
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+            Glibc.exit(0)
+        } catch {
+            let code = exitCode(for: error)
+            let message = fullMessage(for: error)
+            if code == .success {
+                if !message.isEmpty { print(message) }
+                Glibc.exit(0)
+            }
+            if !message.isEmpty { Terminal.error(message) }
+            Glibc.exit(code == .validationFailure ? ExitStatus.usage.rawValue : code.rawValue)
+        }
+    }
+}
+
+/// stderr output, the only place bo-batch writes diagnostics.
+enum Terminal {
+    static let isInteractive = isatty(STDERR_FILENO) == 1
+
+    static func error(_ text: String) {
+        FileHandle.standardError.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
+    }
+
+    static func line(_ text: String) { error(text) }
+
+    /// Rewrites the current terminal line (progress).
+    static func overwrite(_ text: String) {
+        FileHandle.standardError.write(Data("\r\u{1B}[K\(text)".utf8))
+    }
+}

@@ -1,0 +1,61 @@
+import BoBatch
+import Foundation
+
+/// Progress on stderr: a live line on a terminal, a plain line every 30 s otherwise (cron mail stays short).
+enum ProgressPrinter {
+    static func run(job: SubmitJob) async {
+        let interval: UInt64 = Terminal.isInteractive ? 500_000_000 : 30_000_000_000
+        var printedLive = false
+        while !Task.isCancelled {
+            try? await Task.sleep(nanoseconds: interval)
+            if Task.isCancelled { break }
+            let line = render(await job.progress(), now: SystemLaneClock().now())
+            if Terminal.isInteractive {
+                Terminal.overwrite(line)
+                printedLive = true
+            } else {
+                Terminal.line(line)
+            }
+        }
+        if printedLive { Terminal.overwrite("") }
+    }
+
+    static func render(_ lanes: [LaneProgress], now: Double) -> String {
+        lanes.map { lane in
+            let elapsed = max(0.001, now - lane.startedAt)
+            let rate = Double(lane.doneThisInvocation) / elapsed
+            let left = max(0, lane.total - lane.done)
+            var text = "\(lane.provider.rawValue) \(lane.done)/\(lane.total)"
+            if lane.halted { return text + " HALTED" }
+            text += String(format: " %.1f/s", rate)
+            if left > 0, rate > 0 { text += " ETA \(duration(Double(left) / rate))" }
+            return text
+        }.joined(separator: " | ")
+    }
+
+    static func duration(_ seconds: Double) -> String {
+        let s = Int(seconds.rounded())
+        return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
+    }
+}
+
+/// The one-screen summary at the end of a run.
+enum SummaryPrinter {
+    static let order = ["accepted", "already", "rejected", "skipped", "failed", "unknown"]
+
+    static func print(_ summary: RunSummary, lanes: [LaneReport]) {
+        var out = "\nrun '\(summary.run)': \(summary.input.domains) domains, \(summary.input.invalid) not domains (see invalid.tsv)\n"
+        for name in summary.providers.keys.sorted() {
+            let p = summary.providers[name]!
+            let states = order.compactMap { s in p.states[s].map { "\($0) \(s)" } }.joined(separator: ", ")
+            out += "  \(name.padding(toLength: 8, withPad: " ", startingAt: 0)) \(states.isEmpty ? "nothing to do" : states)"
+            out += "  [requests this time: \(p.creates) creates, \(p.lookups) lookups\(p.busyPolls > 0 ? ", \(p.busyPolls) busy checks" : "")]\n"
+            if let halted = p.halted {
+                out += "           HALTED: \(halted)\n           fix: \(p.fix ?? "see the message above")\n"
+            }
+        }
+        out += "results: \(summary.results)  (one .json per domain, summary.json)\n"
+        out += "exit \(summary.exitCode): \(summary.exitMeaning)\n"
+        Terminal.error(out)
+    }
+}

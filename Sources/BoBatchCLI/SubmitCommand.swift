@@ -1,0 +1,216 @@
+import ArgumentParser
+import BoBatch
+import BoBatchSandbox
+import Foundation
+
+struct SubmitCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "submit",
+        abstract: "Place backorders for every domain in the given lists, at every selected provider.",
+        discussion: """
+            Input: one domain per line, or CSV (delimiter , ; or tab detected; header optional). '#' starts a
+            comment. '-' reads standard input. Unicode names are converted to ASCII (IDNA).
+
+            Credentials come from the environment, never from arguments:
+              DYNADOT_API_KEY (DYNADOT_ACCOUNT=regular|bulk|super-bulk, DYNADOT_ENDPOINT)
+              GNAME_APPID, GNAME_APPKEY, GNAME_CHANNEL      YAY_RESELLER, YAY_USER, YAY_PASSWORD
+              ONEAPI_LOGIN, ONEAPI_PASSWORD, ONEAPI_ENTITY  DNSPOD_LOGIN_TOKEN, DNSPOD_EMAIL
+            Every provider whose credentials are set is used unless --provider says otherwise.
+
+            Rerunning the same command continues the same run: nothing settled is sent again, and anything
+            whose fate is unclear is looked up at the provider before it is resent.
+
+            Examples:
+              bo-batch submit --sandbox samples/drops-2025-10-27.txt
+              DYNADOT_API_KEY=... bo-batch submit drops-2025-10-27.txt
+              bo-batch submit --provider dynadot --column "Domain" --out /srv/drops/results today.csv
+
+            Results: DIR/<domain>.json per domain, DIR/invalid.tsv, DIR/summary.json (DIR defaults to results/RUN).
+            Exit codes: 0 all placed; 1 some rejected/skipped/invalid; 2 usage; 3 incomplete, rerun;
+            4 a provider needs a person (credentials, funds, IP); 75 another run holds the lock.
+            """)
+
+    @Argument(help: ArgumentHelp("Domain lists (text or CSV); '-' for standard input.", valueName: "file"))
+    var files: [String]
+
+    @Flag(help: "Start the built-in sandbox and send everything there (no keys needed, nothing real is ordered).")
+    var sandbox = false
+
+    @Option(help: ArgumentHelp("Providers to use, comma-separated: dynadot,gname,yay,oneapi,dnspod. Default: every provider whose credentials are set (all of them with --sandbox).", valueName: "list"))
+    var provider: String?
+
+    @Option(help: ArgumentHelp("Run name; the same name continues the same run. Default: the first file's name without extension.", valueName: "name"))
+    var run: String?
+
+    @Option(help: ArgumentHelp("State directory holding the ledger. Default: $BO_BATCH_STATE_DIR, else $XDG_STATE_HOME/bo-batch, else ~/.local/state/bo-batch.", valueName: "dir"))
+    var state: String?
+
+    @Option(help: ArgumentHelp("Results directory. Default: results/RUN.", valueName: "dir"))
+    var out: String?
+
+    @Option(help: ArgumentHelp("CSV column holding the domain: a header name or a 1-based number.", valueName: "name|number"))
+    var column: String?
+
+    @Option(help: ArgumentHelp("CSV delimiter: ',', ';' or 'tab'. Default: detected.", valueName: "char"))
+    var delimiter: String?
+
+    @Option(help: ArgumentHelp("Days an earlier run's placement keeps a domain from being sent again to the same provider.", valueName: "days"))
+    var rememberDays: Int = 30
+
+    @Option(help: ArgumentHelp("Sends per domain before bo-batch gives up on it for this invocation.", valueName: "n"))
+    var maxAttempts: Int = 5
+
+    @Flag(help: "No progress lines; only the final summary.")
+    var quiet = false
+
+    mutating func validate() throws {
+        if files.isEmpty { throw ValidationError("give at least one domain list, e.g. bo-batch submit drops.txt") }
+        if !(0...3650).contains(rememberDays) { throw ValidationError("--remember-days must be between 0 and 3650") }
+        if !(1...50).contains(maxAttempts) { throw ValidationError("--max-attempts must be between 1 and 50") }
+        if let run, run.isEmpty || run.contains("/") || run.hasPrefix(".") {
+            throw ValidationError("--run '\(run)' must be a plain name (no '/', not starting with '.')")
+        }
+    }
+
+    func run() async throws {
+        let env = ProcessInfo.processInfo.environment
+        var options = InputOptions()
+        options.column = column
+        if let delimiter { options.delimiter = try Self.delimiterByte(delimiter) }
+
+        let runName = run ?? Self.defaultRunName(files)
+        // Sandbox runs keep their own ledger and results: a real run of the same file must never find
+        // sandbox placements and skip the real ones.
+        let baseState = StateDirectory.resolve(option: state, environment: env)
+        let stateDir = sandbox && state == nil ? (baseState as NSString).appendingPathComponent("sandbox") : baseState
+        let resultsDir = out ?? (sandbox ? "results/sandbox/\(runName)" : "results/\(runName)")
+
+        // The sandbox, when asked for, runs in this process and stands in for every selected provider.
+        var sandboxServer: SandboxServer?
+        var providerEnv = env
+        if sandbox {
+            do {
+                sandboxServer = try await SandboxServer.start(SandboxOptions())
+            } catch {
+                Terminal.error("bo-batch: could not start the sandbox: \(error)")
+                throw ExitCode(ExitStatus.usage.rawValue)
+            }
+            // Only sandbox credentials: a real key in the environment must never meet the sandbox, nor the reverse.
+            providerEnv = env.filter { key, _ in key.hasSuffix("_THREADS") || key.hasSuffix("_RATE") || key.hasPrefix("DNSPOD_EMAIL") || key == "GNAME_BULK" || key == "ONEAPI_CUTOFF_HOURS" }
+            providerEnv.merge(SandboxCredentials.environment(for: sandboxServer!)) { _, sandboxValue in sandboxValue }
+        }
+        defer { if let server = sandboxServer { Task { await server.shutdown() } } }
+
+        let lanes = try Self.selectLanes(provider, env: providerEnv, sandbox: sandbox, maxAttempts: maxAttempts)
+
+        let lock: RunLock
+        do {
+            lock = try RunLock(directory: stateDir)
+        } catch let held as RunLock.Held {
+            Terminal.error("bo-batch: \(held)")
+            throw ExitCode(ExitStatus.locked.rawValue)
+        }
+        let ledger: Ledger
+        let job: SubmitJob
+        do {
+            ledger = try Ledger(directory: stateDir)
+            job = try SubmitJob(
+                plan: SubmitPlan(run: runName, inputs: files, inputOptions: options, resultsDirectory: resultsDir, rememberDays: rememberDays, lanes: lanes),
+                ledger: ledger)
+        } catch {
+            Terminal.error("bo-batch: cannot open the state in \(stateDir) or results in \(resultsDir): \(error)")
+            throw ExitCode(ExitStatus.usage.rawValue)
+        }
+
+        if !quiet {
+            let names = lanes.map { $0.provider.id.rawValue }.joined(separator: ", ")
+            Terminal.line("bo-batch \(BoBatchVersion.string): run '\(runName)' → \(names)\(sandbox ? " (sandbox at \(sandboxServer!.baseURL))" : ""); ledger \(ledger.path)")
+        }
+        let input = try job.ingest { notice in Terminal.error("bo-batch: \(notice.message)") }
+        if !quiet {
+            Terminal.line("read \(input.linesRead) lines: \(input.domains) domains (\(input.newDomains) new), \(input.duplicates) duplicates, \(input.invalid) not domains")
+        }
+
+        let work = Task { try await job.runLanes() }
+        SignalWaiter.install(status: ExitStatus.incomplete.rawValue) { sig in
+            Terminal.error("\nbo-batch: \(sig == SIGINT ? "interrupted" : "terminated"); finishing requests in flight (signal again to exit at once)")
+            work.cancel()
+        }
+        let progress = quiet ? nil : Task { await ProgressPrinter.run(job: job) }
+        var reports: [LaneReport] = []
+        var interrupted = false
+        do {
+            reports = try await work.value
+        } catch is CancellationError {
+            interrupted = true
+        } catch {
+            progress?.cancel()
+            Terminal.error("\nbo-batch: the run stopped: \(error). Everything recorded so far is kept; rerun to continue.")
+            throw ExitCode(ExitStatus.incomplete.rawValue)
+        }
+        progress?.cancel()
+        _ = await progress?.value
+        var summary = try job.finish(input: input, reports: reports)
+        if interrupted && summary.exitCode < ExitStatus.incomplete.rawValue {
+            summary.exitCode = ExitStatus.incomplete.rawValue
+        }
+        SummaryPrinter.print(summary, lanes: reports)
+        withExtendedLifetime(lock) {}
+        if interrupted { throw ExitCode(ExitStatus.incomplete.rawValue) }
+        throw ExitCode(summary.exitCode)
+    }
+
+    static func selectLanes(_ list: String?, env: [String: String], sandbox: Bool, maxAttempts: Int) throws -> [LaneSetup] {
+        var wanted: [ProviderID]
+        if let list {
+            wanted = []
+            for name in list.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }) where !name.isEmpty {
+                guard let id = ProviderID(rawValue: name) else {
+                    Terminal.error("bo-batch: unknown provider '\(name)'; choose from \(ProviderID.allCases.map(\.rawValue).joined(separator: ","))")
+                    throw ExitCode(ExitStatus.usage.rawValue)
+                }
+                if !wanted.contains(id) { wanted.append(id) }
+            }
+        } else {
+            wanted = ProviderID.allCases
+        }
+        var lanes: [LaneSetup] = []
+        for id in wanted {
+            do {
+                if let setup = try ProviderCatalog.make(id, env: env, fastPacing: sandbox, maxAttempts: maxAttempts) {
+                    lanes.append(setup)
+                } else if list != nil {
+                    Terminal.error("bo-batch: --provider \(id.rawValue) needs \(ProviderCatalog.credentialVariables(id).joined(separator: ", ")) in the environment (or use --sandbox)")
+                    throw ExitCode(ExitStatus.usage.rawValue)
+                }
+            } catch let error as ConfigurationError {
+                Terminal.error("bo-batch: \(error.message)")
+                throw ExitCode(ExitStatus.usage.rawValue)
+            }
+        }
+        if lanes.isEmpty {
+            Terminal.error("""
+                bo-batch: no provider is configured, so there is nothing to send to. Set the credentials of at least one:
+                  DYNADOT_API_KEY | GNAME_APPID+GNAME_APPKEY | YAY_RESELLER+YAY_USER+YAY_PASSWORD | ONEAPI_LOGIN+ONEAPI_PASSWORD | DNSPOD_LOGIN_TOKEN
+                or try everything against the built-in sandbox: bo-batch submit --sandbox FILE
+                """)
+            throw ExitCode(ExitStatus.usage.rawValue)
+        }
+        return lanes
+    }
+
+    static func defaultRunName(_ files: [String]) -> String {
+        guard let first = files.first, first != "-" else { return "stdin" }
+        let base = ((first as NSString).lastPathComponent as NSString).deletingPathExtension
+        return base.isEmpty || base.hasPrefix(".") ? "run" : base
+    }
+
+    static func delimiterByte(_ text: String) throws -> UInt8 {
+        switch text.lowercased() {
+        case ",", "comma": return UInt8(ascii: ",")
+        case ";", "semicolon": return UInt8(ascii: ";")
+        case "tab", "\\t", "\t": return UInt8(ascii: "\t")
+        default: throw ValidationError("--delimiter must be ',', ';' or 'tab', not '\(text)'")
+        }
+    }
+}

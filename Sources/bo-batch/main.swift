@@ -1,0 +1,3 @@
+import BoBatchCLI
+
+await BoBatchCommand.main(arguments: nil)

@@ -1,0 +1,174 @@
+@testable import BoBatch
+import Foundation
+import Testing
+
+@Suite struct LaneTests {
+    let run = "test-run"
+
+    func makeLedger(_ domains: [String]) throws -> Ledger {
+        let ledger = try Ledger(directory: TestPaths.temporaryDirectory())
+        try ledger.openRun(run)
+        try ledger.ingest(run: run, domains.map {
+            IngestEntry(domain: DomainName(validatedASCII: $0), input: $0, source: "t:1", attributes: DomainAttributes())
+        })
+        return ledger
+    }
+
+    func states(_ ledger: Ledger, _ provider: ProviderID = .dynadot) throws -> [String: PairState] {
+        var out: [String: PairState] = [:]
+        for state in PairState.allCases {
+            for row in try ledger.pairs(run: run, provider: provider, state: state, afterSeq: 0, limit: 100_000) {
+                out[row.item.domain.ascii] = state
+            }
+        }
+        return out
+    }
+
+    func lane(_ provider: FakeProvider, _ ledger: Ledger, clock: TestClock = TestClock(), maxAttempts: Int = 5) -> Lane {
+        Lane(run: run, provider: provider, ledger: ledger, settings: LaneSettings(pacing: Pacing(concurrency: 1, requestsPerMinute: 600), maxAttempts: maxAttempts), clock: clock, random: { 0.5 })
+    }
+
+    static func names(_ n: Int, prefix: String = "d") -> [String] { (0..<n).map { "\(prefix)\($0).com" } }
+
+    @Test func chunksToTheProvidersLimitAndAcceptsAll() async throws {
+        let domains = Self.names(250)
+        let ledger = try makeLedger(domains)
+        try ledger.preparePairs(run: run, providers: [.dynadot], rememberSince: .distantPast)
+        let provider = FakeProvider(maxBatch: 100)
+        let report = try await lane(provider, ledger).run()
+        #expect(provider.submits.map(\.count) == [100, 100, 50])
+        #expect(report.creates == 3)
+        #expect(try states(ledger).values.allSatisfy { $0 == .accepted })
+    }
+
+    @Test func aFailedBatchIsReconciledThenIsolatedSoEachDomainGetsItsOwnVerdict() async throws {
+        let domains = Self.names(100)
+        let ledger = try makeLedger(domains)
+        try ledger.preparePairs(run: run, providers: [.dynadot], rememberSince: .distantPast)
+        let provider = FakeProvider(maxBatch: 100)
+        provider.bad = ["d13.com", "d57.com", "d58.com"]
+        _ = try await lane(provider, ledger).run()
+        let result = try states(ledger)
+        #expect(result["d13.com"] == .rejected)
+        #expect(result["d57.com"] == .rejected)
+        #expect(result["d58.com"] == .rejected)
+        #expect(result.filter { $0.value == .accepted }.count == 97)
+        // Nothing was placed twice: the lookup credited what the failed requests had placed.
+        #expect(provider.creates.values.allSatisfy { $0 == 1 })
+        #expect(provider.lookups > 0)
+        // Isolation by halving takes far fewer requests than one per domain.
+        #expect(provider.submits.count < 40)
+    }
+
+    @Test func anUnclearAnswerIsSettledByLookupNotByResending() async throws {
+        let ledger = try makeLedger(["a.com", "b.com"])
+        try ledger.preparePairs(run: run, providers: [.dynadot], rememberSince: .distantPast)
+        let provider = FakeProvider(maxBatch: 100)
+        provider.script(.maybeProcessed(reason: "timeout after send"))
+        provider.place(["a.com", "b.com"])  // the lost request did land
+        _ = try await lane(provider, ledger).run()
+        #expect(provider.submits.count == 1)
+        #expect(try states(ledger) == ["a.com": .accepted, "b.com": .accepted])
+        #expect(provider.creates == ["a.com": 1, "b.com": 1])
+    }
+
+    @Test func anUnclearAnswerProvenAbsentIsResentOnce() async throws {
+        let ledger = try makeLedger(["a.com"])
+        try ledger.preparePairs(run: run, providers: [.dynadot], rememberSince: .distantPast)
+        let provider = FakeProvider(maxBatch: 100)
+        provider.script(.maybeProcessed(reason: "connection reset"))
+        _ = try await lane(provider, ledger).run()
+        #expect(provider.submits.count == 2)
+        #expect(try states(ledger) == ["a.com": .accepted])
+    }
+
+    @Test func refusalsBackOffThenGiveUpAsFailed() async throws {
+        let ledger = try makeLedger(["a.com"])
+        try ledger.preparePairs(run: run, providers: [.dynadot], rememberSince: .distantPast)
+        let provider = FakeProvider(maxBatch: 100)
+        provider.script(
+            .refused(reason: "busy", retryAfterSeconds: nil), .refused(reason: "busy", retryAfterSeconds: 7),
+            .refused(reason: "busy", retryAfterSeconds: nil))
+        let clock = TestClock()
+        _ = try await lane(provider, ledger, clock: clock, maxAttempts: 3).run()
+        #expect(provider.submits.count == 3)
+        #expect(try states(ledger) == ["a.com": .failed])
+        // Full jitter with random 0.5: 0.5 × 1 s; then Retry-After honoured as given.
+        #expect(clock.sleeps.contains(0.5))
+        #expect(clock.sleeps.contains(7))
+    }
+
+    @Test func aHaltStopsTheLaneAndLeavesTheRestResumable() async throws {
+        let ledger = try makeLedger(Self.names(5))
+        try ledger.preparePairs(run: run, providers: [.gname], rememberSince: .distantPast)
+        let provider = FakeProvider(id: .gname, maxBatch: 1)
+        provider.script(.settled([DomainName(validatedASCII: "d0.com"): .accepted(reference: nil, message: "ok")]), .halt(reason: "invalid key", fix: "check the key"))
+        let report = try await lane(provider, ledger).run()
+        #expect(report.halt?.reason == "invalid key")
+        #expect(provider.submits.count == 2)
+        let result = try states(ledger, .gname)
+        #expect(result["d0.com"] == .accepted)
+        #expect(result.filter { $0.value == .failed }.count == 4)
+        // A rerun tries the failed ones again.
+        let recovered = try ledger.recoverLane(run: run, provider: .gname)
+        #expect(recovered.retried == 4)
+    }
+
+    @Test func aCrashMidSendIsReconciledBeforeAnythingIsResent() async throws {
+        let ledger = try makeLedger(["a.com", "b.com", "c.com"])
+        try ledger.preparePairs(run: run, providers: [.dynadot], rememberSince: .distantPast)
+        // The intent was committed and the request landed for a and b, then the process died.
+        _ = try ledger.beginSend(run: run, provider: .dynadot, domains: ["a.com", "b.com", "c.com"].map(DomainName.init(validatedASCII:)))
+        let provider = FakeProvider(maxBatch: 100)
+        provider.place(["a.com", "b.com"])
+        let report = try await lane(provider, ledger).run()
+        #expect(report.interrupted == 3)
+        #expect(provider.submits == [["c.com"]])
+        #expect(try states(ledger) == ["a.com": .accepted, "b.com": .accepted, "c.com": .accepted])
+        #expect(provider.creates.values.allSatisfy { $0 == 1 })
+    }
+
+    @Test func withoutALookupAnUnclearSendIsRepeatedAtMostOnce() async throws {
+        let ledger = try makeLedger(["a.com"])
+        try ledger.preparePairs(run: run, providers: [.dnspod], rememberSince: .distantPast)
+        let provider = FakeProvider(id: .dnspod, maxBatch: 1)
+        provider.supportsLookup = false
+        provider.script(.maybeProcessed(reason: "timeout"), .maybeProcessed(reason: "timeout"))
+        _ = try await lane(provider, ledger).run()
+        #expect(provider.submits.count == 2)
+        #expect(try states(ledger, .dnspod) == ["a.com": .unknown])
+    }
+
+    @Test func aBusyAccountMakesABatchErrorARetryNotAVerdict() async throws {
+        let ledger = try makeLedger(["a.com"])
+        try ledger.preparePairs(run: run, providers: [.dynadot], rememberSince: .distantPast)
+        let provider = FakeProvider(maxBatch: 100)
+        provider.script(.batchFailed(reason: "weird error", verdictIfAlone: .rejected(message: "weird error")))
+        provider.scriptBusy(.busy, .busy, .idle)
+        _ = try await lane(provider, ledger).run()
+        #expect(try states(ledger) == ["a.com": .accepted])
+        #expect(provider.submits.count == 2)
+    }
+
+    @Test func anEarlierRunsPlacementIsRememberedAndNotSentAgain() async throws {
+        let ledger = try makeLedger(["a.com", "b.com"])
+        try ledger.preparePairs(run: run, providers: [.dynadot], rememberSince: .distantPast)
+        _ = try await lane(FakeProvider(), ledger).run()
+        try ledger.openRun("next-day")
+        try ledger.ingest(run: "next-day", [IngestEntry(domain: DomainName(validatedASCII: "a.com"), input: "a.com", source: "t:1", attributes: DomainAttributes()),
+                                             IngestEntry(domain: DomainName(validatedASCII: "c.com"), input: "c.com", source: "t:2", attributes: DomainAttributes())])
+        try ledger.preparePairs(run: "next-day", providers: [.dynadot], rememberSince: Date().addingTimeInterval(-86_400))
+        let counts = try ledger.stateCounts(run: "next-day")[.dynadot]!
+        #expect(counts[.already] == 1)
+        #expect(counts[.pending] == 1)
+    }
+
+    @Test func backoffIsFullJitterUnderACap() {
+        let b = Backoff(base: 1, cap: 60)
+        #expect(b.delay(attempt: 1, retryAfter: nil, random: 0.999) < 1)
+        #expect(b.delay(attempt: 4, retryAfter: nil, random: 0.5) == 4)
+        #expect(b.delay(attempt: 30, retryAfter: nil, random: 1) == 60)
+        #expect(b.delay(attempt: 3, retryAfter: 12, random: 0) == 12)
+        #expect(b.delay(attempt: 1, retryAfter: nil, random: 0) == 0)
+    }
+}
