@@ -1,0 +1,323 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Reads one list of domains (a plain list or a CSV export) record by record, in constant memory.
+///
+/// The format is decided once per file, from its first data line: a `,` `;` or tab outside quotes makes it
+/// CSV, otherwise it is one domain per line. Lines that cannot be read become `.problem` items and reading goes
+/// on; only a file that cannot be used at all throws. Not thread-safe: one consumer per reader.
+public final class DomainListReader {
+    private enum Format {
+        case plain
+        case csv(CSVDialect, Columns)
+    }
+
+    /// Where the fields of a CSV record are, 0-based.
+    private struct Columns {
+        var domain: Int
+        var dropDate: Int?
+        var email: Int?
+        var tld: Int?
+        /// Without a header, the `domain,date,...` shape: a date in column 2 is the drop date.
+        var dateInSecondColumn: Bool
+    }
+
+    /// How many problem lines may come before the first data line before we call the file unusable.
+    private static let maxProblemsBeforeData = 64
+    private static let sampleBytes = 4096
+
+    private let fd: Int32
+    private let ownsDescriptor: Bool
+    private let inputPath: String
+    private let displayName: String
+    private let maxLineBytes: Int
+    private var scanner: RecordScanner
+    private var format: Format = .plain
+    /// Problems met while looking for the first data line, handed out before anything else.
+    private var pending: [InputItem] = []
+
+    /// Opens `path` ("-" for standard input) and reads far enough to know its format and columns.
+    public init(path: String, options: InputOptions) throws(InputFileError) {
+        inputPath = path
+        displayName = path == "-" ? "stdin" : path
+        maxLineBytes = max(1, options.maxLineBytes)
+        if path == "-" {
+            fd = STDIN_FILENO
+            ownsDescriptor = false
+        } else {
+            fd = try Self.open(path)
+            ownsDescriptor = true
+        }
+        scanner = RecordScanner(fd: fd, path: path, displayName: displayName, maxRecordBytes: maxLineBytes)
+        do {
+            let sample = try scanner.peekStart(minimum: Self.sampleBytes)
+            try Self.checkLooksLikeText(sample, name: displayName, path: path)
+            if sample.starts(with: [0xEF, 0xBB, 0xBF]) { scanner.skipStartBytes(3) }
+            try detectFormat(options: options, path: path)
+        } catch {
+            if ownsDescriptor { close(fd) }
+            throw error
+        }
+    }
+
+    deinit {
+        if ownsDescriptor { close(fd) }
+    }
+
+    /// The next record, or `nil` at the end. Throws only when reading fails midway.
+    public func next() throws(InputFileError) -> InputItem? {
+        if !pending.isEmpty { return pending.removeFirst() }
+        while true {
+            switch try scanner.next() {
+            case .end:
+                return nil
+            case .tooLong(let line):
+                return problem(line, scanner.record, "line longer than \(Self.describe(bytes: maxLineBytes))")
+            case .unterminatedQuote(let line):
+                return unterminatedQuote(line)
+            case .record(let line, let spansLines):
+                if let item = item(line: line, spansLines: spansLines) { return item }
+            }
+        }
+    }
+
+    /// Bytes held in buffers right now; a test hook to prove memory stays flat on hostile input.
+    var bufferFootprint: Int { scanner.capacityInBytes }
+
+    // MARK: - Records to items
+
+    private func item(line: Int, spansLines: Bool) -> InputItem? {
+        let bytes = scanner.record
+        if bytes.contains(0) { return problem(line, bytes, "contains a NUL byte") }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            return problem(line, bytes, "not valid UTF-8; save the file as UTF-8")
+        }
+        let location = SourceLocation(file: displayName, line: line)
+        switch format {
+        case .plain:
+            return .domain(text: Self.unquoted(text.trimmingSpacesAndTabs()), location: location, attributes: DomainAttributes())
+        case .csv(let dialect, let columns):
+            let split = dialect.split(bytes[...])
+            if split.strayTextAfterQuote && spansLines {
+                scanner.rescanAfterFirstLine()
+                return unterminatedQuote(line)
+            }
+            return item(fields: split.fields, columns: columns, location: location, bytes: bytes)
+        }
+    }
+
+    private func item(fields: [String], columns: Columns, location: SourceLocation, bytes: [UInt8]) -> InputItem? {
+        // Spreadsheets export empty rows as ",,,": nothing there to report.
+        if fields.allSatisfy(\.isEmpty) { return nil }
+        guard columns.domain < fields.count else {
+            let count = fields.count == 1 ? "1 field" : "\(fields.count) fields"
+            return problem(location.line, bytes, "no column \(columns.domain + 1): this line has \(count)")
+        }
+        var domain = fields[columns.domain]
+        if domain.isEmpty { return problem(location.line, bytes, "the domain column (\(columns.domain + 1)) is empty") }
+        if let tldColumn = columns.tld, tldColumn < fields.count, !domain.utf8.contains(UInt8(ascii: ".")) {
+            let tld = fields[tldColumn].drop { $0 == "." }
+            if !tld.isEmpty { domain += "." + tld }
+        }
+        var attributes = DomainAttributes()
+        if let dateColumn = columns.dropDate, dateColumn < fields.count {
+            attributes.dropTime = DropDateParser.parse(fields[dateColumn])
+        } else if columns.dateInSecondColumn, fields.count > 1 {
+            attributes.dropTime = DropDateParser.parse(fields[1])
+        }
+        if let emailColumn = columns.email, emailColumn < fields.count, !fields[emailColumn].isEmpty {
+            attributes.email = fields[emailColumn]
+        }
+        return .domain(text: domain, location: location, attributes: attributes)
+    }
+
+    private func problem<Bytes: Collection<UInt8>>(_ line: Int, _ bytes: Bytes, _ reason: String) -> InputItem {
+        .problem(location: SourceLocation(file: displayName, line: line), text: PrintableExcerpt.make(bytes), reason: reason)
+    }
+
+    private func unterminatedQuote(_ line: Int) -> InputItem {
+        problem(line, scanner.firstLineOfRecord, "unterminated quote: a field opened with \" on this line never closes; the lines after it are read on their own")
+    }
+
+    private static func unquoted(_ text: String) -> String {
+        guard text.count >= 2, text.hasPrefix("\""), text.hasSuffix("\"") else { return text }
+        return String(text.dropFirst().dropLast()).replacingOccurrences(of: "\"\"", with: "\"")
+    }
+
+    // MARK: - Format and header
+
+    private func detectFormat(options: InputOptions, path: String) throws(InputFileError) {
+        // The first data line decides: problems before it are kept for next() to hand out.
+        var delimiter: UInt8?
+        while true {
+            let event = try scanner.next()
+            guard try keepLooking(event) else { break }
+            if case .record = event {
+                delimiter = options.delimiter ?? CSVDialect.detectDelimiter(in: scanner.record)
+                scanner.rewindRecord()
+                break
+            }
+        }
+        let requested = try Self.requestedColumn(options.column, path: path, name: displayName)
+
+        guard let delimiter else {
+            if case .number(let number) = requested, number > 1 {
+                throw InputFileError(path: path, message: "\(displayName) has one domain per line (no , ; or tab found), so it has no column \(number); drop --column or pass --delimiter")
+            }
+            try skipPlainHeader(requested)
+            format = .plain
+            return
+        }
+
+        let dialect = CSVDialect(delimiter: delimiter)
+        scanner.mode = .csv(dialect)
+        var header: [String]?
+        while true {
+            let event = try scanner.next()
+            guard try keepLooking(event) else { break }
+            if case .record = event {
+                let bytes = scanner.record
+                if !bytes.contains(0), String(validating: bytes, as: UTF8.self) != nil {
+                    let cells = dialect.split(bytes[...]).fields
+                    if cells.contains(where: ColumnName.isKnown) || requested.matchesName(in: cells) {
+                        header = cells
+                    }
+                }
+                // Not a header: it is data, and item(...) reports it if it is unreadable.
+                if header == nil { scanner.rewindRecord() }
+                break
+            }
+        }
+        format = .csv(dialect, try Self.columns(requested: requested, header: header, name: displayName, path: path))
+    }
+
+    /// Queues the problems met before the first data record; `false` once there is nothing left to look at.
+    private func keepLooking(_ event: RecordScanner.Event) throws(InputFileError) -> Bool {
+        switch event {
+        case .end:
+            return false
+        case .record:
+            return true
+        case .tooLong(let line):
+            pending.append(problem(line, scanner.record, "line longer than \(Self.describe(bytes: maxLineBytes))"))
+        case .unterminatedQuote(let line):
+            pending.append(unterminatedQuote(line))
+        }
+        if pending.count > Self.maxProblemsBeforeData {
+            throw InputFileError(path: inputPath, message: "\(displayName): the first \(pending.count) lines cannot be read (longer than \(Self.describe(bytes: maxLineBytes)) or broken quotes); this does not look like a domain list")
+        }
+        return true
+    }
+
+    private func skipPlainHeader(_ requested: RequestedColumn) throws(InputFileError) {
+        while true {
+            let event = try scanner.next()
+            guard try keepLooking(event) else { return }
+            if case .record = event {
+                let text = String(decoding: scanner.record, as: UTF8.self).trimmingSpacesAndTabs()
+                let key = ColumnName.key(Self.unquoted(text))
+                let isHeader = ColumnName.domain.contains(key) || requested.matchesName(in: [text])
+                if !isHeader { scanner.rewindRecord() }
+                return
+            }
+        }
+    }
+
+    private enum RequestedColumn {
+        case none
+        case number(Int)
+        case name(String)
+
+        func matchesName(in cells: [String]) -> Bool {
+            guard case .name(let name) = self else { return false }
+            return cells.contains { ColumnName.key($0) == ColumnName.key(name) }
+        }
+    }
+
+    private static func requestedColumn(_ column: String?, path: String, name: String) throws(InputFileError) -> RequestedColumn {
+        guard let column = column?.trimmingSpacesAndTabs(), !column.isEmpty else { return .none }
+        if column.allSatisfy({ $0.isASCII && $0.isNumber }) {
+            guard let number = Int(column), number >= 1 else {
+                throw InputFileError(path: path, message: "--column \(column) is not a column of \(name): columns are numbered from 1")
+            }
+            return .number(number)
+        }
+        return .name(column)
+    }
+
+    private static func columns(requested: RequestedColumn, header: [String]?, name: String, path: String) throws(InputFileError) -> Columns {
+        var columns = Columns(domain: 0, dateInSecondColumn: header == nil)
+        switch requested {
+        case .number(let number):
+            columns.domain = number - 1
+        case .name(let wanted):
+            guard let header, let index = header.firstIndex(where: { ColumnName.key($0) == ColumnName.key(wanted) }) else {
+                let cells = (header ?? []).prefix(20).map { "'\(PrintableExcerpt.make(Array($0.utf8).prefix(40)))'" }
+                let seen = cells.isEmpty ? "it has no header line" : "its header has \(cells.joined(separator: ", "))"
+                throw InputFileError(path: path, message: "\(name) has no column named '\(wanted)': \(seen); pass one of those names or a column number to --column")
+            }
+            columns.domain = index
+        case .none:
+            if let header { columns.domain = ColumnName.index(of: ColumnName.domain, in: header) ?? 0 }
+        }
+        if columns.domain != 0 { columns.dateInSecondColumn = false }
+        if let header {
+            columns.dropDate = ColumnName.index(of: ColumnName.dropDate, in: header)
+            columns.email = ColumnName.index(of: ColumnName.email, in: header)
+            columns.tld = ColumnName.index(of: ColumnName.tld, in: header).flatMap { $0 == columns.domain ? nil : $0 }
+        }
+        return columns
+    }
+
+    // MARK: - Opening
+
+    private static func open(_ path: String) throws(InputFileError) -> Int32 {
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 {
+            let code = errno
+            switch code {
+            case ENOENT, ENOTDIR:
+                throw InputFileError(path: path, message: "\(path): no such file; check the path")
+            case EACCES, EPERM:
+                throw InputFileError(path: path, message: "\(path): permission denied; make the file readable (chmod +r) or run as a user who can read it")
+            default:
+                throw InputFileError(path: path, message: "cannot open \(path): \(String(cString: strerror(code)))")
+            }
+        }
+        var info = stat()
+        if fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFDIR {
+            close(fd)
+            throw InputFileError(path: path, message: "\(path) is a directory; pass the files in it instead (for example \(path)/*.txt)")
+        }
+        return fd
+    }
+
+    /// Refuses files that are plainly not text, before they turn into thousands of problem lines.
+    private static func checkLooksLikeText(_ sample: ArraySlice<UInt8>, name: String, path: String) throws(InputFileError) {
+        if sample.starts(with: [0x1F, 0x8B]) {
+            throw InputFileError(path: path, message: "\(name) is gzip-compressed; decompress it first (gunzip -k \(name))")
+        }
+        if sample.starts(with: [0x50, 0x4B, 0x03, 0x04]) {
+            throw InputFileError(path: path, message: "\(name) is a zip archive (an .xlsx spreadsheet?); export it as CSV first")
+        }
+        if sample.starts(with: [0xFF, 0xFE]) || sample.starts(with: [0xFE, 0xFF]) {
+            throw InputFileError(path: path, message: "\(name) is UTF-16 text; save it as UTF-8")
+        }
+        // Text has almost no control bytes; a single stray NUL is a problem line, not a binary file.
+        let suspicious = sample.reduce(0) { count, byte in
+            let isControl = byte < 0x20 && byte != 0x09 && byte != 0x0A && byte != 0x0D && byte != 0x0C && byte != 0x0B
+            return count + (isControl || byte == 0x7F ? 1 : 0)
+        }
+        if suspicious > max(4, sample.count / 20) {
+            throw InputFileError(path: path, message: "\(name) looks like a binary file, not a domain list; pass a text file with one domain per line, or a CSV")
+        }
+    }
+
+    static func describe(bytes: Int) -> String {
+        if bytes % (1024 * 1024) == 0 { return "\(bytes / (1024 * 1024)) MiB" }
+        if bytes % 1024 == 0 { return "\(bytes / 1024) KiB" }
+        return "\(bytes) bytes"
+    }
+}
