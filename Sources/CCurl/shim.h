@@ -16,5 +16,4 @@ static inline CURLcode bb_curl_getinfo_off(CURL *h, CURLINFO i, curl_off_t *v) {
 static inline CURLcode bb_curl_getinfo_double(CURL *h, CURLINFO i, double *v) { return curl_easy_getinfo(h, i, v); }
 typedef int (*bb_curl_xferinfo_cb)(void *, curl_off_t, curl_off_t, curl_off_t, curl_off_t);
 static inline CURLcode bb_curl_setopt_xferinfo_cb(CURL *h, bb_curl_xferinfo_cb v) { return curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, v); }
-static inline CURLcode bb_curl_getinfo_string(CURL *h, CURLINFO i, const char **v) { return curl_easy_getinfo(h, i, v); }
 #endif

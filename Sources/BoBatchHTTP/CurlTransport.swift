@@ -1,0 +1,380 @@
+import CCurl
+import Foundation
+
+/// `HTTPTransport` over libcurl's easy interface.
+///
+/// Each of `maxConcurrent` workers is a dedicated thread owning one reusable easy handle, so blocking
+/// `curl_easy_perform` never occupies the Swift concurrency pool and keep-alive connections are reused per
+/// worker. Requests wait in one FIFO queue and go to whichever worker is free.
+///
+/// A request with `idempotent == false` always gets a fresh connection that is closed afterwards: libcurl
+/// silently re-sends a request when a *reused* connection closes before any answer byte arrives
+/// (`Curl_retry_request`), which for a paid create would mean paying twice.
+///
+/// Cancelling the calling task drops a queued request (`.neverSent`) or aborts a running one (classified
+/// like any other failure: `.maybeProcessed` once bytes went out).
+public final class CurlTransport: HTTPTransport, @unchecked Sendable {
+    /// Connecting never gets more than this, even under a longer whole-exchange timeout.
+    static let maxConnectSeconds: Double = 10
+
+    public let maxConcurrent: Int
+    public let userAgent: String
+    private let pool: WorkerPool
+
+    public init(maxConcurrent: Int = 1, userAgent: String) {
+        // Before any handle exists, in any thread: curl_global_init is not safe to race with handle creation.
+        _ = CurlGlobal.initialised
+        self.maxConcurrent = max(1, maxConcurrent)
+        self.userAgent = userAgent
+        pool = WorkerPool(workers: self.maxConcurrent, userAgent: userAgent)
+    }
+
+    deinit {
+        pool.shutdown()
+    }
+
+    public func send(_ request: HTTPRequest) async throws(TransportError) -> HTTPResponse {
+        let job = Job(request: request)
+        let pool = self.pool
+        let result = await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                pool.enqueue(job, continuation: continuation)
+            }
+        } onCancel: {
+            pool.cancel(job)
+        }
+        return try result.get()
+    }
+}
+
+/// Process-wide libcurl setup, run exactly once.
+private enum CurlGlobal {
+    static let initialised: CURLcode = {
+        // A peer closing a socket mid-write must surface as a send error, not kill the process;
+        // with CURLOPT_NOSIGNAL libcurl does not guard against SIGPIPE itself.
+        signal(SIGPIPE, SIG_IGN)
+        return curl_global_init(Int(CURL_GLOBAL_ALL))
+    }()
+}
+
+extension CurlTransport {
+    /// A status line starts a new response (after a 100 Continue, say): only the final one's headers count.
+    static func record(headerLine: String, into headers: inout [String: String]) {
+        if headerLine.hasPrefix("HTTP/") {
+            headers.removeAll()
+            return
+        }
+        guard let colon = headerLine.firstIndex(of: ":") else { return }
+        let name = headerLine[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
+        guard !name.isEmpty else { return }
+        headers[name] = headerLine[headerLine.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Header injection guard: a CR or LF would let a value smuggle extra headers or a second request.
+    static func isValidHeader(name: String, value: String) -> Bool {
+        let forbiddenInName: Set<UInt8> = [0, 10, 13, 32, 9, UInt8(ascii: ":"), UInt8(ascii: ";")]
+        return !name.isEmpty && !name.utf8.contains(where: forbiddenInName.contains)
+            && !value.utf8.contains(where: { $0 == 0 || $0 == 10 || $0 == 13 })
+    }
+}
+
+// MARK: - Jobs and workers
+
+private typealias JobResult = Result<HTTPResponse, TransportError>
+
+private final class Job: @unchecked Sendable {
+    let request: HTTPRequest
+    /// Guarded by the pool's condition lock; whoever takes the job out of the queue resumes it, once.
+    var continuation: CheckedContinuation<JobResult, Never>?
+
+    private let flagLock = NSLock()
+    private var cancelRequested = false
+
+    init(request: HTTPRequest) { self.request = request }
+
+    var isCancelled: Bool { flagLock.withLock { cancelRequested } }
+    func requestCancel() { flagLock.withLock { cancelRequested = true } }
+
+    static func cancelledBeforeSending(_ request: HTTPRequest) -> JobResult {
+        .failure(TransportError(
+            kind: .neverSent,
+            message: redact(
+                "cancelled before anything was sent — nothing was sent (\(request.method.rawValue) "
+                    + "\(CurlFailure.urlForMessages(request.url)))", secrets: request.secrets),
+            code: Int(CURLE_ABORTED_BY_CALLBACK.rawValue)))
+    }
+}
+
+private final class WorkerPool: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var queue: [Job] = []
+    private var stopping = false
+    private let exited = DispatchGroup()
+
+    init(workers: Int, userAgent: String) {
+        for index in 0..<workers {
+            exited.enter()
+            let thread = Thread { [self] in
+                let performer = TransferPerformer(userAgent: userAgent)
+                while let job = next() {
+                    let result = job.isCancelled ? Job.cancelledBeforeSending(job.request) : performer.perform(job)
+                    // The job left the queue under the lock, so no one else can resume it.
+                    job.continuation?.resume(returning: result)
+                    job.continuation = nil
+                }
+                performer.close()
+                exited.leave()
+            }
+            thread.name = "bo-batch-curl-\(index + 1)"
+            thread.start()
+        }
+    }
+
+    func enqueue(_ job: Job, continuation: CheckedContinuation<JobResult, Never>) {
+        condition.lock()
+        if job.isCancelled || stopping {
+            condition.unlock()
+            continuation.resume(returning: Job.cancelledBeforeSending(job.request))
+            return
+        }
+        job.continuation = continuation
+        queue.append(job)
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Flag first, then look in the queue: `enqueue` checks the flag under the lock, so a cancel racing
+    /// with it is seen by one side or the other.
+    func cancel(_ job: Job) {
+        job.requestCancel()
+        condition.lock()
+        guard let index = queue.firstIndex(where: { $0 === job }) else {
+            condition.unlock()
+            return
+        }
+        queue.remove(at: index)
+        let continuation = job.continuation
+        job.continuation = nil
+        condition.unlock()
+        continuation?.resume(returning: Job.cancelledBeforeSending(job.request))
+    }
+
+    private func next() -> Job? {
+        condition.lock()
+        defer { condition.unlock() }
+        while queue.isEmpty && !stopping { condition.wait() }
+        return queue.isEmpty ? nil : queue.removeFirst()
+    }
+
+    /// Lets the workers finish the queue, then waits until each has freed its handle.
+    func shutdown() {
+        condition.lock()
+        stopping = true
+        condition.broadcast()
+        condition.unlock()
+        exited.wait()
+    }
+}
+
+// MARK: - One transfer
+
+/// Per-transfer state the C callbacks reach through their user-data pointer. Touched only by the worker thread.
+private final class TransferState {
+    let job: Job
+    let maxBytes: Int
+    var body: [UInt8] = []
+    var headers: [String: String] = [:]
+    var bodyTooLarge = false
+    var cancelled = false
+
+    init(job: Job) {
+        self.job = job
+        maxBytes = max(0, job.request.maxResponseBytes)
+    }
+}
+
+/// Owns one easy handle for the life of its worker thread; connections, DNS and TLS session caches live in it.
+private final class TransferPerformer {
+    private let userAgent: String
+    private var handle: UnsafeMutableRawPointer?
+    private let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
+
+    init(userAgent: String) {
+        self.userAgent = userAgent
+        errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+    }
+
+    func close() {
+        if let handle { curl_easy_cleanup(handle) }
+        handle = nil
+        errorBuffer.deallocate()
+    }
+
+    func perform(_ job: Job) -> JobResult {
+        let request = job.request
+        guard CurlGlobal.initialised == CURLE_OK else {
+            return .failure(TransportError(
+                kind: .neverSent,
+                message: "libcurl failed to initialise (curl \(CurlGlobal.initialised.rawValue)) — nothing was sent",
+                code: Int(CurlGlobal.initialised.rawValue)))
+        }
+        if handle == nil { handle = curl_easy_init() }
+        guard let handle else {
+            return .failure(TransportError(
+                kind: .neverSent, message: "libcurl could not create a handle — nothing was sent",
+                code: Int(CURLE_FAILED_INIT.rawValue)))
+        }
+        // Reset drops every option of the previous request but keeps live connections and caches.
+        curl_easy_reset(handle)
+        errorBuffer[0] = 0
+
+        let state = TransferState(job: job)
+        var headerList: UnsafeMutablePointer<curl_slist>?
+        defer { curl_slist_free_all(headerList) }
+
+        let prepared = withExtendedLifetime(state) { () -> CURLcode in
+            let statePointer = Unmanaged.passUnretained(state).toOpaque()
+            let setup = configure(handle, for: request, state: statePointer, headerList: &headerList)
+            guard setup == CURLE_OK else { return setup }
+            return curl_easy_perform(handle)
+        }
+        if prepared == CURLE_OK {
+            var status = 0
+            _ = bb_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+            return .success(HTTPResponse(status: status, headers: state.headers, body: state.body))
+        }
+        var requestSize = 0
+        var pretransfer: curl_off_t = 0
+        var osErrno = 0
+        _ = bb_curl_getinfo_long(handle, CURLINFO_OS_ERRNO, &osErrno)
+        _ = bb_curl_getinfo_long(handle, CURLINFO_REQUEST_SIZE, &requestSize)
+        _ = bb_curl_getinfo_off(handle, CURLINFO_PRETRANSFER_TIME_T, &pretransfer)
+        var detail = String(cString: errorBuffer)
+        if detail.isEmpty { detail = String(cString: curl_easy_strerror(prepared)) }
+        let failure = CurlFailure(
+            code: prepared.rawValue, requestBytesSent: requestSize, pretransferMicroseconds: Int(pretransfer),
+            osErrno: Int32(truncatingIfNeeded: osErrno), bodyTooLarge: state.bodyTooLarge, cancelled: state.cancelled, detail: detail)
+        return .failure(failure.error(for: request))
+    }
+
+    /// Sets every option of one request. A non-OK code means nothing was sent.
+    private func configure(
+        _ handle: UnsafeMutableRawPointer, for request: HTTPRequest, state: UnsafeMutableRawPointer,
+        headerList: inout UnsafeMutablePointer<curl_slist>?
+    ) -> CURLcode {
+        var code = CURLE_OK
+        func set(_ option: CURLoption, _ value: Int) {
+            if code == CURLE_OK { code = bb_curl_setopt_long(handle, option, value) }
+        }
+        // libcurl copies string options (since 7.17), so the C strings need only live for the call.
+        func set(_ option: CURLoption, _ value: String) {
+            if code == CURLE_OK { code = value.withCString { bb_curl_setopt_ptr(handle, option, $0) } }
+        }
+        func check(_ result: CURLcode) {
+            if code == CURLE_OK { code = result }
+        }
+
+        set(CURLOPT_URL, request.url)
+        set(CURLOPT_PROTOCOLS_STR, "http,https")
+        set(CURLOPT_NOSIGNAL, 1)
+        set(CURLOPT_USERAGENT, userAgent)
+        set(CURLOPT_ACCEPT_ENCODING, "")
+        set(CURLOPT_SSL_VERIFYPEER, 1)
+        set(CURLOPT_SSL_VERIFYHOST, 2)
+        set(CURLOPT_FOLLOWLOCATION, 0)
+        let timeout = Self.milliseconds(request.timeoutSeconds)
+        set(CURLOPT_TIMEOUT_MS, timeout)
+        set(CURLOPT_CONNECTTIMEOUT_MS, min(timeout, Self.milliseconds(CurlTransport.maxConnectSeconds)))
+        check(bb_curl_setopt_ptr(handle, CURLOPT_ERRORBUFFER, errorBuffer))
+
+        if !request.idempotent {
+            // A fresh connection cannot be "reused and found dead", the only case where libcurl re-sends.
+            set(CURLOPT_FRESH_CONNECT, 1)
+            set(CURLOPT_FORBID_REUSE, 1)
+        }
+
+        switch request.method {
+        case .get:
+            set(CURLOPT_HTTPGET, 1)
+        case .post:
+            check(setBody(handle, request.body ?? []))
+        case .delete:
+            if let body = request.body { check(setBody(handle, body)) }
+            set(CURLOPT_CUSTOMREQUEST, "DELETE")
+        }
+
+        // "Expect:" stops libcurl from pausing up to a second for a 100-continue on bodies over 1 KiB.
+        var lines = [String]()
+        for (name, value) in request.headers {
+            guard CurlTransport.isValidHeader(name: name, value: value) else {
+                if code == CURLE_OK { code = CURLE_BAD_FUNCTION_ARGUMENT }
+                _ = "invalid header \"\(name)\": empty name, or a line break, colon or NUL where none may be".withCString {
+                    strncpy(errorBuffer, $0, Int(CURL_ERROR_SIZE) - 1)
+                }
+                return code
+            }
+            // "Name;" is libcurl's syntax for a header with an empty value ("Name:" would remove it).
+            lines.append(value.isEmpty ? "\(name);" : "\(name): \(value)")
+        }
+        if !request.headers.contains(where: { $0.name.lowercased() == "expect" }) { lines.append("Expect:") }
+        for line in lines {
+            guard let extended = line.withCString({ curl_slist_append(headerList, $0) }) else {
+                if code == CURLE_OK { code = CURLE_OUT_OF_MEMORY }
+                return code
+            }
+            headerList = extended
+        }
+        check(bb_curl_setopt_ptr(handle, CURLOPT_HTTPHEADER, headerList))
+
+        check(bb_curl_setopt_data_cb(handle, CURLOPT_WRITEFUNCTION) { data, size, count, context in
+            let state = Unmanaged<TransferState>.fromOpaque(context!).takeUnretainedValue()
+            let length = size * count
+            guard state.body.count + length <= state.maxBytes else {
+                state.bodyTooLarge = true
+                return 0  // any count other than `length` makes libcurl abort with CURLE_WRITE_ERROR
+            }
+            if length > 0, let data {
+                data.withMemoryRebound(to: UInt8.self, capacity: length) {
+                    state.body.append(contentsOf: UnsafeBufferPointer(start: $0, count: length))
+                }
+            }
+            return length
+        })
+        check(bb_curl_setopt_ptr(handle, CURLOPT_WRITEDATA, state))
+        check(bb_curl_setopt_data_cb(handle, CURLOPT_HEADERFUNCTION) { data, size, count, context in
+            let state = Unmanaged<TransferState>.fromOpaque(context!).takeUnretainedValue()
+            let length = size * count
+            guard length > 0, let data else { return length }
+            let line = data.withMemoryRebound(to: UInt8.self, capacity: length) {
+                String(decoding: UnsafeBufferPointer(start: $0, count: length), as: UTF8.self)
+            }
+            CurlTransport.record(headerLine: line, into: &state.headers)
+            return length
+        })
+        check(bb_curl_setopt_ptr(handle, CURLOPT_HEADERDATA, state))
+        set(CURLOPT_NOPROGRESS, 0)
+        check(bb_curl_setopt_xferinfo_cb(handle) { context, _, _, _, _ in
+            let state = Unmanaged<TransferState>.fromOpaque(context!).takeUnretainedValue()
+            guard state.job.isCancelled else { return 0 }
+            state.cancelled = true
+            return 1
+        })
+        check(bb_curl_setopt_ptr(handle, CURLOPT_XFERINFODATA, state))
+        return code
+    }
+
+    /// Size first, then a copy: the caller's array need not outlive the call, and binary bodies with NULs survive.
+    private func setBody(_ handle: UnsafeMutableRawPointer, _ body: [UInt8]) -> CURLcode {
+        let sized = bb_curl_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count))
+        guard sized == CURLE_OK else { return sized }
+        if body.isEmpty { return "".withCString { bb_curl_setopt_ptr(handle, CURLOPT_COPYPOSTFIELDS, $0) } }
+        return body.withUnsafeBytes { bb_curl_setopt_ptr(handle, CURLOPT_COPYPOSTFIELDS, $0.baseAddress) }
+    }
+
+    /// libcurl reads 0 as "no limit": never let rounding produce it.
+    static func milliseconds(_ seconds: Double) -> Int {
+        let cap = 24 * 3600 * 1000
+        guard seconds.isFinite else { return cap }
+        return min(cap, max(1, Int((seconds * 1000).rounded(.up))))
+    }
+}
