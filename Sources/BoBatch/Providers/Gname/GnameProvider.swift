@@ -1,0 +1,117 @@
+import BoBatchHTTP
+import Foundation
+
+/// Gname's signed form API: `/api/backorder/add` (one domain a call) or, with `GNAME_BULK=1`,
+/// `/api/backorder/bulk` (up to 100); `/api/backorder/info` to reconcile and to report outcomes.
+///
+/// Every call is signed with the APPKEY and the current time, so a clock far off fails every call:
+/// such failures halt the lane with the measured skew rather than being retried.
+public struct GnameProvider: Provider {
+    public let id = ProviderID.gname
+    public let config: GnameConfig
+    private let transport: any HTTPTransport
+    private let now: @Sendable () -> Date
+
+    public init(config: GnameConfig, transport: any HTTPTransport, now: @escaping @Sendable () -> Date = Date.init) {
+        self.config = config
+        self.transport = transport
+        self.now = now
+    }
+
+    public var maxBatch: Int { config.bulk ? 100 : 1 }
+    public var endpointDescription: String { config.endpoint }
+
+    public func submit(_ items: [BackorderItem]) async -> SubmitResult {
+        let domains = items.map(\.domain)
+        guard !domains.isEmpty else { return .settled([:]) }
+        guard domains.count <= maxBatch else {
+            // The lane never sends more than maxBatch; if it did, sending nothing is the only safe answer.
+            return .halt(reason: "internal error: Gname takes \(maxBatch) domain(s) per call, \(domains.count) were given", fix: "report this bug to bo-batch")
+        }
+        // A bulk call of one would work too; /add keeps single domains on the documented one-domain path.
+        let bulk = config.bulk && domains.count > 1
+        var fields = ["td": config.channel]
+        if let price = config.maxPrice { fields["qian"] = price }
+        fields["ym"] = domains.map(\.ascii).joined(separator: "\n")
+        let request = makeRequest(path: bulk ? "/api/backorder/bulk" : "/api/backorder/add", fields: fields, idempotent: false)
+        let result: SubmitResult
+        do {
+            let response = try await transport.send(request)
+            result = GnameClassifier.classifySubmit(response, domains: domains, bulk: bulk, now: now())
+        } catch {
+            result = GnameClassifier.transportFailure(error)
+        }
+        return scrubbed(result)
+    }
+
+    public func lookup(_ items: [BackorderItem]) async -> LookupResult {
+        // Gname has no list call: one info call per domain, one after another, stopping at the first that fails.
+        var found: [DomainName: String] = [:]
+        for item in items {
+            switch await status(of: item.domain) {
+            case .found(let status): found[item.domain] = status.id
+            case .absent: continue
+            case .unavailable(let reason): return .unavailable(reason: "\(item.domain.ascii): \(reason)")
+            case .halt(let reason, let fix): return .halt(reason: reason, fix: fix)
+            }
+        }
+        return .found(found)
+    }
+
+    /// What Gname knows of this account's backorder for `domain`: its phase (won, lost, in auction, ...) for reports.
+    public func status(of domain: DomainName) async -> GnameStatusLookup {
+        let request = makeRequest(path: "/api/backorder/info", fields: ["ym": domain.ascii], idempotent: true)
+        let answer: GnameStatusLookup
+        do {
+            let response = try await transport.send(request)
+            answer = GnameClassifier.classifyInfo(response, domain: domain, now: now())
+        } catch {
+            answer = .unavailable(reason: "backorder/info: \(error.message)")
+        }
+        let secrets = [config.appKey]
+        switch answer {
+        case .found(let status): return .found(status)
+        case .absent(let message): return .absent(message: redact(message, secrets: secrets))
+        case .unavailable(let reason): return .unavailable(reason: redact(reason, secrets: secrets))
+        case .halt(let reason, let fix): return .halt(reason: redact(reason, secrets: secrets), fix: redact(fix, secrets: secrets))
+        }
+    }
+
+    /// A signed POST: `appid` and `gntime` join `fields`, the signature covers exactly what the body carries.
+    func makeRequest(path: String, fields: [String: String], idempotent: Bool) -> HTTPRequest {
+        var signed = fields
+        signed["appid"] = config.appID
+        signed["gntime"] = String(Int(now().timeIntervalSince1970.rounded(.down)))
+        let body = GnameSigner.formBody(signed, appKey: config.appKey)
+        var base = config.endpoint
+        while base.hasSuffix("/") { base.removeLast() }
+        return HTTPRequest(
+            method: .post, url: base + path,
+            headers: [
+                (name: "Content-Type", value: "application/x-www-form-urlencoded"),
+                (name: "Accept", value: "application/json"),
+            ],
+            body: Array(body.utf8), idempotent: idempotent, secrets: [config.appKey])
+    }
+
+    /// Gname echoes request fields in some messages; nothing returned may carry the APPKEY.
+    private func scrubbed(_ result: SubmitResult) -> SubmitResult {
+        let secrets = [config.appKey]
+        func clean(_ text: String) -> String { redact(text, secrets: secrets) }
+        func clean(_ verdict: Verdict) -> Verdict {
+            switch verdict {
+            case .accepted(let reference, let message): .accepted(reference: reference.map(clean), message: clean(message))
+            case .already(let reference, let message): .already(reference: reference.map(clean), message: clean(message))
+            case .rejected(let message): .rejected(message: clean(message))
+            case .skipped(let message): .skipped(message: clean(message))
+            }
+        }
+        switch result {
+        case .settled(let verdicts): return .settled(verdicts.mapValues(clean))
+        case .refused(let reason, let wait): return .refused(reason: clean(reason), retryAfterSeconds: wait)
+        case .maybeProcessed(let reason): return .maybeProcessed(reason: clean(reason))
+        case .batchFailed(let reason, let verdict): return .batchFailed(reason: clean(reason), verdictIfAlone: clean(verdict))
+        case .halt(let reason, let fix): return .halt(reason: clean(reason), fix: clean(fix))
+        }
+    }
+}

@@ -1,0 +1,146 @@
+import BoBatchHTTP
+import Foundation
+
+/// Turns Yay.com's answers into the lane's vocabulary. Pure: everything it needs comes in as arguments.
+///
+/// The HTTP status decides (201 created, 409 already, 400/422 about the domain); the body only adds the
+/// uuid and the wording. Every create is charged, so anything that is not clearly "created", "already"
+/// or "refused before processing" is `maybeProcessed`: the lane lists the account's back-orders before
+/// it would pay for the same domain again.
+enum YayClassifier {
+    static let credentialsFix = "check YAY_RESELLER/YAY_USER/YAY_PASSWORD"
+    static let fundsFix = "add funds to the Yay.com account (every back-order call is charged)"
+
+    static func transportFailure(_ error: TransportError) -> SubmitResult {
+        switch error.kind {
+        case .neverSent: .refused(reason: "Yay.com was not reached: \(error.message)", retryAfterSeconds: nil)
+        case .maybeProcessed: .maybeProcessed(reason: "no answer from Yay.com: \(error.message)")
+        case .bodyTooLarge: .maybeProcessed(reason: "Yay.com's answer was too large to read: \(error.message)")
+        }
+    }
+
+    /// The status that decides: the HTTP status, unless a plain 200 carries another `status_code` in its
+    /// envelope (some gateways always answer 200 and put the real status in the body).
+    static func effectiveStatus(_ response: HTTPResponse, _ answer: YayAnswer?) -> Int {
+        if response.status == 200, let inner = answer?.statusCode, (100..<600).contains(inner) { return inner }
+        return response.status
+    }
+
+    static func mentionsFunds(_ text: String) -> Bool {
+        let t = text.lowercased()
+        return ["fund", "balance", "credit", "insufficient", "payment"].contains { t.contains($0) }
+    }
+
+    /// `POST /dom/back-order` for one domain.
+    static func classifySubmit(_ response: HTTPResponse, domain: DomainName, now: Date) -> SubmitResult {
+        let answer = YayAnswer.parse(response.body)
+        let status = effectiveStatus(response, answer)
+        let said = wording(answer, response: response, status: status)
+        let uuid = answer?.uuid
+
+        if status == 402 || ([400, 403, 422].contains(status) && mentionsFunds(said)) {
+            return .halt(reason: "Yay.com refused for lack of funds (HTTP \(status): \(said))", fix: fundsFix)
+        }
+        switch status {
+        case 201:
+            return .settled([domain: .accepted(reference: uuid, message: "back-order created (\(said))")])
+        case 200..<300:
+            guard let uuid else {
+                return .maybeProcessed(reason: "Yay.com answered HTTP \(status) without the new back-order's uuid (\(said))")
+            }
+            return .settled([domain: .accepted(reference: uuid, message: "back-order created (\(said))")])
+        case 409:
+            return .settled([domain: .already(reference: uuid, message: "already back-ordered (\(said))")])
+        case 400, 422:
+            return .settled([domain: .rejected(message: "Yay.com refused it (HTTP \(status): \(said))")])
+        case 401, 403:
+            return .halt(reason: "Yay.com refused the credentials (HTTP \(status): \(said))", fix: credentialsFix)
+        case 404:
+            // The create route itself was not found; a problem with the domain is a documented 400.
+            return .halt(reason: "Yay.com answered HTTP 404 to POST /dom/back-order (\(said))", fix: "check YAY_ENDPOINT")
+        case 429:
+            return .refused(reason: "Yay.com is rate limiting (HTTP 429)", retryAfterSeconds: retryAfter(response, now: now))
+        case 503 where retryAfter(response, now: now) != nil:
+            return .refused(reason: "Yay.com is unavailable (HTTP 503)", retryAfterSeconds: retryAfter(response, now: now))
+        default:
+            return .maybeProcessed(reason: "Yay.com answered HTTP \(status) (\(said)); checking before any resend")
+        }
+    }
+
+    /// `GET /dom/back-order`: which of `domains` the account holds, with their uuids.
+    static func classifyList(_ response: HTTPResponse, domains: [DomainName]) -> LookupResult {
+        let answer = YayAnswer.parse(response.body)
+        let status = effectiveStatus(response, answer)
+        let said = wording(answer, response: response, status: status)
+        switch status {
+        case 200:
+            guard let entries = answer?.entries else {
+                return .unavailable(reason: "Yay.com's back-order list has no readable result (\(said))")
+            }
+            var held: [String: String] = [:]
+            for entry in entries { held[normalized(entry.domain)] = held[normalized(entry.domain)] ?? entry.uuid ?? "" }
+            var found: [DomainName: String] = [:]
+            for domain in domains { if let uuid = held[domain.ascii] { found[domain] = uuid } }
+            return .found(found)
+        case 401, 403:
+            return .halt(reason: "Yay.com refused the credentials (HTTP \(status): \(said))", fix: credentialsFix)
+        default:
+            // 404 included: an empty list is not proven by an error, and a wrong "absent" would pay twice.
+            return .unavailable(reason: "Yay.com answered HTTP \(status) to GET /dom/back-order (\(said))")
+        }
+    }
+
+    /// `DELETE /dom/back-order/{uuid}`.
+    static func classifyCancel(_ response: HTTPResponse) -> YayCancelResult {
+        let answer = YayAnswer.parse(response.body)
+        let status = effectiveStatus(response, answer)
+        switch status {
+        case 200..<300: return .cancelled
+        case 404: return .notFound
+        case 401, 403:
+            return .halt(
+                reason: "Yay.com refused the credentials (HTTP \(status): \(wording(answer, response: response, status: status)))",
+                fix: credentialsFix)
+        default: return .failed(reason: "Yay.com answered HTTP \(status) (\(wording(answer, response: response, status: status)))")
+        }
+    }
+
+    static func retryAfter(_ response: HTTPResponse, now: Date) -> Double? {
+        response.headers["retry-after"].flatMap { RetryAfter.seconds(from: $0, now: now) }
+    }
+
+    /// What Yay.com said, or the start of whatever else answered, or the status's usual name.
+    static func wording(_ answer: YayAnswer?, response: HTTPResponse, status: Int) -> String {
+        if let answer, !answer.message.isEmpty { return answer.message }
+        let text = response.bodyText.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        if answer == nil, !text.isEmpty { return text.count > 160 ? String(text.prefix(160)) + "…" : text }
+        return reasonPhrase(status)
+    }
+
+    static func reasonPhrase(_ status: Int) -> String {
+        switch status {
+        case 200: "OK"
+        case 201: "Created"
+        case 204: "No Content"
+        case 400: "Bad Request"
+        case 401: "Unauthorized"
+        case 402: "Payment Required"
+        case 403: "Forbidden"
+        case 404: "Not Found"
+        case 409: "Conflict"
+        case 422: "Unprocessable Entity"
+        case 429: "Too Many Requests"
+        case 500: "Internal Server Error"
+        case 502: "Bad Gateway"
+        case 503: "Service Unavailable"
+        case 504: "Gateway Timeout"
+        default: "no message"
+        }
+    }
+
+    static func normalized(_ domain: String) -> String {
+        var d = domain.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        while d.hasSuffix(".") { d.removeLast() }
+        return d
+    }
+}

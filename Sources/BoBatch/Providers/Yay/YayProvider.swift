@@ -1,0 +1,119 @@
+import BoBatchHTTP
+import Foundation
+
+/// Yay.com's REST API: `POST /dom/back-order` (one domain a call, **charged on every call**),
+/// `GET /dom/back-order` (the account's whole list) to reconcile, `DELETE /dom/back-order/{uuid}` to cancel.
+///
+/// Because every create is charged, the create is marked non-idempotent (the transport never replays it)
+/// and every unclear answer goes through a lookup before the lane would send it again.
+public struct YayProvider: Provider {
+    public let id = ProviderID.yay
+    public let maxBatch = 1
+    public let config: YayConfig
+    private let transport: any HTTPTransport
+    private let now: @Sendable () -> Date
+
+    public init(config: YayConfig, transport: any HTTPTransport, now: @escaping @Sendable () -> Date = Date.init) {
+        self.config = config
+        self.transport = transport
+        self.now = now
+    }
+
+    public var endpointDescription: String { config.endpoint }
+
+    public func submit(_ items: [BackorderItem]) async -> SubmitResult {
+        guard let item = items.first else { return .settled([:]) }
+        guard items.count == 1 else {
+            // The lane never sends more than maxBatch; if it did, sending nothing is the only safe answer.
+            return .halt(reason: "internal error: Yay.com takes one domain per call, \(items.count) were given", fix: "report this bug to bo-batch")
+        }
+        let body = #"{"domain_name":\#(jsonString(item.domain.ascii))}"#
+        let request = makeRequest(.post, path: "/dom/back-order", body: Array(body.utf8), idempotent: false)
+        let result: SubmitResult
+        do {
+            let response = try await transport.send(request)
+            result = YayClassifier.classifySubmit(response, domain: item.domain, now: now())
+        } catch {
+            result = YayClassifier.transportFailure(error)
+        }
+        return scrubbed(result)
+    }
+
+    public func lookup(_ items: [BackorderItem]) async -> LookupResult {
+        // The list is the whole account: allow a large answer rather than fail on a big account.
+        var request = makeRequest(.get, path: "/dom/back-order", body: nil, idempotent: true)
+        request.maxResponseBytes = 64 << 20
+        let result: LookupResult
+        do {
+            let response = try await transport.send(request)
+            result = YayClassifier.classifyList(response, domains: items.map(\.domain))
+        } catch {
+            result = .unavailable(reason: "GET /dom/back-order: \(error.message)")
+        }
+        switch result {
+        case .found: return result
+        case .unavailable(let reason): return .unavailable(reason: clean(reason))
+        case .unsupported(let reason): return .unsupported(reason: clean(reason))
+        case .halt(let reason, let fix): return .halt(reason: clean(reason), fix: clean(fix))
+        }
+    }
+
+    /// Cancels a back-order by the uuid its create returned. Not used by the lane yet.
+    public func cancel(uuid: String) async -> YayCancelResult {
+        // A uuid is hex and dashes; anything else would change the path, so it is never sent.
+        guard !uuid.isEmpty, uuid.utf8.allSatisfy({ $0 == UInt8(ascii: "-") || ($0 < 128 && Character(Unicode.Scalar($0)).isHexDigit) }) else {
+            return .failed(reason: "\(clean(uuid)) is not a Yay.com back-order uuid")
+        }
+        let request = makeRequest(.delete, path: "/dom/back-order/\(uuid)", body: nil, idempotent: true)
+        let result: YayCancelResult
+        do {
+            result = YayClassifier.classifyCancel(try await transport.send(request))
+        } catch {
+            result = .failed(reason: "DELETE /dom/back-order: \(error.message)")
+        }
+        switch result {
+        case .cancelled, .notFound: return result
+        case .failed(let reason): return .failed(reason: clean(reason))
+        case .halt(let reason, let fix): return .halt(reason: clean(reason), fix: clean(fix))
+        }
+    }
+
+    func makeRequest(_ method: HTTPRequest.Method, path: String, body: [UInt8]?, idempotent: Bool) -> HTTPRequest {
+        var base = config.endpoint
+        while base.hasSuffix("/") { base.removeLast() }
+        var headers: [(name: String, value: String)] = [
+            (name: "X-Auth-Reseller", value: config.reseller),
+            (name: "X-Auth-User", value: config.user),
+            (name: "X-Auth-Password", value: config.password),
+        ]
+        if body != nil { headers.append((name: "Content-Type", value: "application/json")) }
+        headers.append((name: "Accept", value: "application/json"))
+        return HTTPRequest(method: method, url: base + path, headers: headers, body: body, idempotent: idempotent, secrets: [config.password])
+    }
+
+    private func jsonString(_ text: String) -> String {
+        let data = (try? JSONSerialization.data(withJSONObject: [text], options: [.fragmentsAllowed])) ?? Data("[\"\"]".utf8)
+        return String(String(decoding: data, as: UTF8.self).dropFirst().dropLast())
+    }
+
+    private func clean(_ text: String) -> String { redact(text, secrets: [config.password]) }
+
+    /// Nothing returned may carry the password, whatever an error page echoes.
+    private func scrubbed(_ result: SubmitResult) -> SubmitResult {
+        func clean(_ verdict: Verdict) -> Verdict {
+            switch verdict {
+            case .accepted(let reference, let message): .accepted(reference: reference.map(self.clean), message: self.clean(message))
+            case .already(let reference, let message): .already(reference: reference.map(self.clean), message: self.clean(message))
+            case .rejected(let message): .rejected(message: self.clean(message))
+            case .skipped(let message): .skipped(message: self.clean(message))
+            }
+        }
+        switch result {
+        case .settled(let verdicts): return .settled(verdicts.mapValues(clean))
+        case .refused(let reason, let wait): return .refused(reason: self.clean(reason), retryAfterSeconds: wait)
+        case .maybeProcessed(let reason): return .maybeProcessed(reason: self.clean(reason))
+        case .batchFailed(let reason, let verdict): return .batchFailed(reason: self.clean(reason), verdictIfAlone: clean(verdict))
+        case .halt(let reason, let fix): return .halt(reason: self.clean(reason), fix: self.clean(fix))
+        }
+    }
+}
