@@ -60,14 +60,14 @@ public final class Lane: Sendable {
 
     private func work(_ queue: WorkQueue) async throws {
         while !Task.isCancelled, await state.halt == nil, let chunk = try await queue.next() {
-            let sendable = try filterSkipped(chunk.pairs)
+            let sendable = try await filterSkipped(chunk.pairs)
             guard !sendable.isEmpty else { continue }
             try await send(WorkChunk(pairs: sendable, refusals: chunk.refusals), queue: queue)
         }
     }
 
     /// Applies the provider's policy (1API's cutoff) before anything is sent.
-    private func filterSkipped(_ pairs: [PairRow]) throws -> [PairRow] {
+    private func filterSkipped(_ pairs: [PairRow]) async throws -> [PairRow] {
         var keep: [PairRow] = []
         var skipped: [PairUpdate] = []
         let now = wallClock()
@@ -80,7 +80,7 @@ public final class Lane: Sendable {
         }
         if !skipped.isEmpty {
             try ledger.record(run: run, provider: provider.id, skipped, now: now)
-            Task { await state.settled(skipped.count) }
+            await state.settled(skipped.count)
         }
         return keep
     }
@@ -150,15 +150,15 @@ public final class Lane: Sendable {
             if absent.isEmpty { return }
             if busySeen {
                 // The account was still busy: the error may have been about that, not about these domains.
-                try requeueAsPending(absent, message: "account was busy when the request failed; will resend: \(reason)", queue: queue, refusals: chunk.refusals + 1)
+                try await requeueAsPending(absent, message: "account was busy when the request failed; will resend: \(reason)", queue: queue, refusals: chunk.refusals + 1)
             } else if absent.count == 1 {
                 let update = Self.update(absent[0].item.domain, verdictIfAlone)
                 try ledger.record(run: run, provider: provider.id, [update], now: wallClock())
                 await state.settled(1)
             } else {
                 let half = absent.count / 2
-                try requeueAsPending(Array(absent[half...]), message: "isolating the domain behind: \(reason)", queue: queue, refusals: 0)
-                try requeueAsPending(Array(absent[..<half]), message: "isolating the domain behind: \(reason)", queue: queue, refusals: 0)
+                try await requeueAsPending(Array(absent[half...]), message: "isolating the domain behind: \(reason)", queue: queue, refusals: 0)
+                try await requeueAsPending(Array(absent[..<half]), message: "isolating the domain behind: \(reason)", queue: queue, refusals: 0)
             }
 
         case .halt(let reason, let fix):
@@ -170,9 +170,10 @@ public final class Lane: Sendable {
         }
     }
 
-    private func requeueAsPending(_ pairs: [PairRow], message: String, queue: WorkQueue, refusals: Int) throws {
+    /// Puts pairs back to be sent again; awaited, so a worker never finds the queue empty while work is on its way back.
+    private func requeueAsPending(_ pairs: [PairRow], message: String, queue: WorkQueue, refusals: Int) async throws {
         try ledger.record(run: run, provider: provider.id, pairs.map { PairUpdate(domain: $0.item.domain, state: .pending, code: "requeued", message: message) }, now: wallClock())
-        Task { await queue.requeue(WorkChunk(pairs: pairs, refusals: refusals)) }
+        await queue.requeue(WorkChunk(pairs: pairs, refusals: refusals))
     }
 
     // MARK: reconciliation
@@ -221,7 +222,7 @@ public final class Lane: Sendable {
             await state.settledFailures(giveUp.count)
         }
         if !resend.isEmpty {
-            try requeueAsPending(resend, message: "proven absent at the provider after: \(cause); resending", queue: queue, refusals: chunk.refusals)
+            try await requeueAsPending(resend, message: "proven absent at the provider after: \(cause); resending", queue: queue, refusals: chunk.refusals)
         }
     }
 

@@ -8,6 +8,8 @@ public struct ResultWriter: Sendable {
     public let directory: String
     let ledger: Ledger
     let run: String
+    /// One flush at a time: the periodic flush and the final one must not interleave.
+    private let flushLock = NSLock()
 
     public init(directory: String, ledger: Ledger, run: String) throws {
         self.directory = directory
@@ -50,6 +52,8 @@ public struct ResultWriter: Sendable {
     /// Writes the files of every domain that changed since its file was last written. Returns how many.
     @discardableResult
     public func flush(maxFiles: Int = .max) throws -> Int {
+        flushLock.lock()
+        defer { flushLock.unlock() }
         var written = 0
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -120,7 +124,7 @@ public struct ResultWriter: Sendable {
 
     private func write(_ data: Data, to name: String) throws {
         let path = (directory as NSString).appendingPathComponent(name)
-        let temp = (directory as NSString).appendingPathComponent(".\(name).\(getpid()).tmp")
+        let temp = (directory as NSString).appendingPathComponent(".\(name).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp")
         guard FileManager.default.createFile(atPath: temp, contents: data) else {
             throw ResultWriterError(message: "cannot write \(temp): \(String(cString: strerror(errno)))")
         }

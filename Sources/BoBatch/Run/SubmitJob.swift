@@ -104,6 +104,7 @@ public final class SubmitJob: Sendable {
             }
         }
         defer { flusher.cancel() }
+        // Lanes end by cancellation (a signal) or by running out of work; either way the final flush follows.
         return try await withThrowingTaskGroup(of: LaneReport.self) { group in
             for lane in lanes { group.addTask { try await lane.run() } }
             var reports: [LaneReport] = []
@@ -120,7 +121,7 @@ public final class SubmitJob: Sendable {
 
     /// Writes every changed result file, `invalid.tsv` and `summary.json`; returns the summary.
     public func finish(input: RunSummary.InputSummary, reports: [LaneReport]) throws -> RunSummary {
-        flusherSafeFlush()
+        try writer.flush()
         _ = try writer.writeInvalid()
         let counts = try ledger.stateCounts(run: plan.run)
         let invalid = try ledger.invalidCount(run: plan.run)
@@ -144,9 +145,5 @@ public final class SubmitJob: Sendable {
             exitCode: status.rawValue, exitMeaning: status.meaning, results: writer.directory, ledger: ledger.path)
         try writer.writeSummary(summary)
         return summary
-    }
-
-    private func flusherSafeFlush() {
-        _ = try? writer.flush()
     }
 }

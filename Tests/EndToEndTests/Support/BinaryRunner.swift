@@ -34,12 +34,19 @@ struct BinaryRunner {
         try process.run()
         if let stdin { input.fileHandleForWriting.write(stdin) }
         try? input.fileHandleForWriting.close()
-        // Read both pipes on their own threads so a chatty child can never block on a full pipe.
-        async let stdoutData = Task.detached { out.fileHandleForReading.readDataToEndOfFile() }.value
-        async let stderrData = Task.detached { err.fileHandleForReading.readDataToEndOfFile() }.value
+        // Blocking reads and waits run on dispatch threads, never on the Swift concurrency pool: the in-process
+        // sandbox answering the child needs that pool (2 threads on a 2-core machine).
+        async let stdoutData = offPool { out.fileHandleForReading.readDataToEndOfFile() }
+        async let stderrData = offPool { err.fileHandleForReading.readDataToEndOfFile() }
         let (o, e) = await (stdoutData, stderrData)
-        await Task.detached { process.waitUntilExit() }.value
+        await offPool { process.waitUntilExit() }
         return Result(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }
+}
+
+func offPool<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { continuation in
+        Thread.detachNewThread { continuation.resume(returning: work()) }
     }
 }
 
