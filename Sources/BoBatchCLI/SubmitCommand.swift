@@ -98,6 +98,8 @@ struct SubmitCommand: AsyncParsableCommand {
             // Only sandbox credentials: a real key in the environment must never meet the sandbox, nor the reverse.
             providerEnv = env.filter { key, _ in key.hasSuffix("_THREADS") || key.hasSuffix("_RATE") || key.hasPrefix("DNSPOD_EMAIL") || key == "GNAME_BULK" || key == "ONEAPI_CUTOFF_HOURS" }
             providerEnv.merge(SandboxCredentials.environment(for: sandboxServer!)) { _, sandboxValue in sandboxValue }
+            // The sandbox's DNSPod offers addresses for every domain; using the first keeps the demo complete.
+            if providerEnv["DNSPOD_EMAIL"] == nil, providerEnv["DNSPOD_EMAIL_AUTO"] == nil { providerEnv["DNSPOD_EMAIL_AUTO"] = "1" }
         }
         defer { if let server = sandboxServer { Task { await server.shutdown() } } }
 

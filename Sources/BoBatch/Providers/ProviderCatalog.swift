@@ -31,17 +31,34 @@ public enum ProviderCatalog {
     public static func make(
         _ id: ProviderID, env: [String: String], fastPacing: Bool = false, maxAttempts: Int = 5
     ) throws(ConfigurationError) -> LaneSetup? {
-        let built: (provider: any Provider, pacing: Pacing)?
+        let prefix = envPrefix(id)
+        var built: (provider: any Provider, pacing: Pacing)?
         switch id {
         case .dynadot:
             if let config = try DynadotConfig.fromEnvironment(env) {
-                let pacing = try config.tier.pacing.overridden(by: env, prefix: envPrefix(id))
+                let pacing = try config.tier.pacing.overridden(by: env, prefix: prefix)
                 built = (DynadotProvider(config: config, transport: transport(pacing)), pacing)
-            } else {
-                built = nil
             }
-        default:
-            built = try makeOther(id, env: env)
+        case .gname:
+            if let config = try GnameConfig.fromEnvironment(env) {
+                let pacing = try config.pacing.overridden(by: env, prefix: prefix)
+                built = (GnameProvider(config: config, transport: transport(pacing)), pacing)
+            }
+        case .yay:
+            if let config = try YayConfig.fromEnvironment(env) {
+                let pacing = try config.pacing.overridden(by: env, prefix: prefix)
+                built = (YayProvider(config: config, transport: transport(pacing)), pacing)
+            }
+        case .oneapi:
+            if let config = try OneAPIConfig.fromEnvironment(env) {
+                let pacing = try OneAPIConfig.defaultPacing.overridden(by: env, prefix: prefix)
+                built = (OneAPIProvider(config: config, transport: transport(pacing)), pacing)
+            }
+        case .dnspod:
+            if let config = try DNSPodConfig.fromEnvironment(env) {
+                let pacing = try DNSPodConfig.defaultPacing.overridden(by: env, prefix: prefix)
+                built = (DNSPodProvider(config: config, transport: transport(pacing)), pacing)
+            }
         }
         guard var built else { return nil }
         if fastPacing, env["\(envPrefix(id))_RATE"] == nil {
