@@ -1,0 +1,69 @@
+import ArgumentParser
+@testable import BoBatch
+@testable import BoBatchCLI
+import Testing
+
+@Suite struct SubmitCommandTests {
+    @Test func parsesTheOptionsACronLineUses() throws {
+        let command = try BoBatchCommand.parseAsRoot(["submit", "--provider", "dynadot,gname", "--run", "nightly", "--state", "/tmp/s", "--out", "/tmp/o", "--column", "Domain", "--delimiter", "tab", "--quiet", "a.csv", "b.txt"])
+        let submit = try #require(command as? SubmitCommand)
+        #expect(submit.files == ["a.csv", "b.txt"])
+        #expect(submit.provider == "dynadot,gname")
+        #expect(submit.run == "nightly")
+        #expect(submit.quiet)
+        #expect(submit.rememberDays == 30)
+    }
+
+    @Test func rejectsBadValuesAsUsageErrors() throws {
+        for args in [["submit"], ["submit", "--run", "../x", "a.txt"], ["submit", "--remember-days", "-1", "a.txt"], ["submit", "--max-attempts", "0", "a.txt"]] {
+            #expect(throws: (any Error).self, "\(args)") { try BoBatchCommand.parseAsRoot(args) }
+        }
+        #expect(throws: (any Error).self) { try SubmitCommand.delimiterByte("|") }
+        #expect(try SubmitCommand.delimiterByte("tab") == UInt8(ascii: "\t"))
+        #expect(try SubmitCommand.delimiterByte(";") == UInt8(ascii: ";"))
+    }
+
+    @Test func theRunIsNamedAfterTheFirstFile() {
+        #expect(SubmitCommand.defaultRunName(["/data/drops-2025-10-27.txt", "x.csv"]) == "drops-2025-10-27")
+        #expect(SubmitCommand.defaultRunName(["-"]) == "stdin")
+        #expect(SubmitCommand.defaultRunName([".hidden"]) == "run")
+    }
+
+    @Test func selectingAnUnconfiguredProviderIsAUsageError() {
+        #expect(throws: ExitCode(ExitStatus.usage.rawValue)) {
+            try SubmitCommand.selectLanes("dynadot", env: [:], sandbox: false, maxAttempts: 5)
+        }
+        #expect(throws: ExitCode(ExitStatus.usage.rawValue)) {
+            try SubmitCommand.selectLanes("nosuch", env: ["DYNADOT_API_KEY": "k"], sandbox: false, maxAttempts: 5)
+        }
+        #expect(throws: ExitCode(ExitStatus.usage.rawValue)) {
+            try SubmitCommand.selectLanes(nil, env: [:], sandbox: false, maxAttempts: 5)
+        }
+    }
+
+    @Test func everyConfiguredProviderIsUsedByDefault() throws {
+        let lanes = try SubmitCommand.selectLanes(nil, env: ["DYNADOT_API_KEY": "k", "YAY_RESELLER": "r", "YAY_USER": "u", "YAY_PASSWORD": "p", "DYNADOT_THREADS": "2"], sandbox: false, maxAttempts: 5)
+        #expect(lanes.map(\.provider.id) == [.dynadot, .yay])
+        #expect(lanes[0].settings.pacing == Pacing(concurrency: 2, requestsPerMinute: 60))
+    }
+
+    @Test func progressLinesShowDoneTotalRateAndETA() {
+        let line = ProgressPrinter.render([
+            LaneProgress(provider: .dynadot, total: 1000, done: 400, doneThisInvocation: 200, startedAt: 0, halted: false),
+            LaneProgress(provider: .gname, total: 10, done: 1, doneThisInvocation: 1, startedAt: 0, halted: true),
+        ], now: 100)
+        #expect(line == "dynadot 400/1000 2.0/s ETA 5:00 | gname 1/10 HALTED")
+    }
+}
+
+@Suite struct ExitStatusTests {
+    @Test func theWorstSituationDecides() {
+        let ok: [ProviderID: [PairState: Int]] = [.dynadot: [.accepted: 3, .already: 1]]
+        #expect(ExitStatus.of(counts: ok, invalidInputs: 0, halted: false) == .success)
+        #expect(ExitStatus.of(counts: ok, invalidInputs: 2, halted: false) == .someRejected)
+        #expect(ExitStatus.of(counts: [.dynadot: [.accepted: 3, .rejected: 1]], invalidInputs: 0, halted: false) == .someRejected)
+        #expect(ExitStatus.of(counts: [.dynadot: [.rejected: 1, .unknown: 1]], invalidInputs: 0, halted: false) == .incomplete)
+        #expect(ExitStatus.of(counts: [.dynadot: [.pending: 1]], invalidInputs: 0, halted: true) == .halted)
+        #expect(ExitStatus.of(counts: [:], invalidInputs: 0, halted: false) == .success)
+    }
+}
