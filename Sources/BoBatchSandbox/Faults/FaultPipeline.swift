@@ -1,0 +1,136 @@
+import Hummingbird
+import NIOCore
+
+/// The provider-specific answers the fault layer needs.
+protocol FakeProvider: Sendable {
+    /// Name in stats and fault plans (`dynadot`, `gname`, `yay`, `oneapi`, `dnspod`).
+    var name: String { get }
+    /// The provider's "slow down, nothing was done" answer to `command`.
+    func refuseAnswer(variant: UInt64, command: String) -> Answer
+    /// A hostile answer to a processed request. The default pads a copy of the normal answer to `bytes`.
+    func hostileResponse(variant: UInt64, bytes: Int, normal: Answer) -> Response
+}
+
+extension FakeProvider {
+    func hostileResponse(variant: UInt64, bytes: Int, normal: Answer) -> Response {
+        Self.paddedResponse(bytes: bytes, normal: normal)
+    }
+
+    /// The normal answer with a huge, syntactically valid filler in front of its content: a client without a
+    /// size cap would parse it fine after reading `bytes` bytes.
+    static func paddedResponse(bytes: Int, normal: Answer) -> Response {
+        let body = normal.body
+        if body.hasPrefix("{") {
+            let rest = body.dropFirst()
+            let separator = rest.hasPrefix("}") ? "" : ","
+            return HugeBody.response(status: normal.status, contentType: normal.contentType, prefix: "{\"padding\":\"",
+                                     padding: bytes, suffix: "\"" + separator + rest)
+        }
+        if let header = body.range(of: "[RESPONSE]") {
+            let newline = body.contains("\r\n") ? "\r\n" : "\n"
+            let head = body[..<header.upperBound] + newline + "property[padding][0] = "
+            var rest = body[header.upperBound...]
+            while rest.first == "\r" || rest.first == "\n" { rest = rest.dropFirst() }
+            return HugeBody.response(status: normal.status, contentType: normal.contentType, prefix: String(head),
+                                     padding: bytes, suffix: newline + rest)
+        }
+        // XML: a comment, after the declaration if there is one.
+        var declaration = ""
+        var document = Substring(body)
+        if body.hasPrefix("<?xml"), let end = body.range(of: "?>") {
+            declaration = String(body[..<end.upperBound])
+            document = body[end.upperBound...]
+        }
+        return HugeBody.response(status: normal.status, contentType: normal.contentType, prefix: declaration + "<!--",
+                                 padding: bytes, suffix: "-->" + document)
+    }
+}
+
+/// What happened to one request in the fault layer.
+struct PipelineOutcome {
+    var response: Response
+    /// The fault injected, if any.
+    var fault: FaultKind?
+}
+
+/// Runs one request of a fake through latency, the hold gate and the chosen fault.
+struct FaultPipeline: Sendable {
+    let injector: FaultInjector
+    let gates: HoldGates
+    let stats: StatsRecorder
+
+    func run(
+        _ provider: some FakeProvider,
+        kind: RequestKind,
+        command: String,
+        account: String,
+        contentKey: String,
+        context: SandboxRequestContext,
+        process: () async throws -> Answer
+    ) async throws -> PipelineOutcome {
+        let decision = injector.decide(provider.name, kind: kind, account: account, contentKey: contentKey)
+        stats.begin(provider.name)
+        defer { stats.end(provider.name) }
+
+        if decision.latencyMs > 0 {
+            try await Task.sleep(for: .milliseconds(decision.latencyMs))
+        }
+        if kind == .create {
+            await gates.pass(provider.name)
+        }
+
+        switch decision.fault {
+        case .refuse:
+            if decision.variant % 4 == 3 {
+                return PipelineOutcome(response: Self.serviceUnavailable.response, fault: .refuse)
+            }
+            return PipelineOutcome(response: provider.refuseAnswer(variant: decision.variant >> 2, command: command).response, fault: .refuse)
+        case .dropBeforeProcessing:
+            return PipelineOutcome(response: await drop(context), fault: .dropBeforeProcessing)
+        default:
+            break
+        }
+
+        let answer = try await process()
+
+        switch decision.fault {
+        case .dropAfterProcessing:
+            return PipelineOutcome(response: await drop(context), fault: .dropAfterProcessing)
+        case .hangAfterProcessing:
+            try await Task.sleep(for: .milliseconds(Int(decision.hangSeconds * 1000)))
+            return PipelineOutcome(response: answer.response, fault: .hangAfterProcessing)
+        case .serverErrorAfterProcessing:
+            let error = decision.variant % 2 == 0 ? Self.internalServerError : Self.badGateway
+            return PipelineOutcome(response: error.response, fault: .serverErrorAfterProcessing)
+        case .malformedAfterProcessing:
+            return PipelineOutcome(response: answer.truncated.response, fault: .malformedAfterProcessing)
+        case .hostileBody:
+            let response = provider.hostileResponse(variant: decision.variant, bytes: decision.hostileBodyBytes, normal: answer)
+            return PipelineOutcome(response: response, fault: .hostileBody)
+        default:
+            return PipelineOutcome(response: answer.response, fault: nil)
+        }
+    }
+
+    /// Closes the connection; the response returned is never written (the channel is gone).
+    private func drop(_ context: SandboxRequestContext) async -> Response {
+        try? await context.channel.close()
+        return Response(status: .ok)
+    }
+
+    static let serviceUnavailable = Answer(
+        status: .serviceUnavailable, contentType: "text/html",
+        body: "<html>\r\n<head><title>503 Service Temporarily Unavailable</title></head>\r\n<body>\r\n<center><h1>503 Service Temporarily Unavailable</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n",
+        headers: [.retryAfter: "1"]
+    )
+
+    static let internalServerError = Answer.html(
+        status: .internalServerError,
+        "<!DOCTYPE HTML PUBLIC \"-//IETF//DTD HTML 2.0//EN\">\n<html><head>\n<title>500 Internal Server Error</title>\n</head><body>\n<h1>Internal Server Error</h1>\n<p>The server encountered an internal error or\nmisconfiguration and was unable to complete\nyour request.</p>\n</body></html>\n"
+    )
+
+    static let badGateway = Answer.html(
+        status: .badGateway,
+        "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>cloudflare</center>\r\n</body>\r\n</html>\r\n"
+    )
+}

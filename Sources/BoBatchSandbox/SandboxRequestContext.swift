@@ -1,0 +1,17 @@
+import Hummingbird
+import NIOCore
+
+/// Request context that keeps the connection's channel, so a fake can close the connection instead of answering
+/// (the `drop…` faults) without a special channel handler.
+struct SandboxRequestContext: RequestContext {
+    var coreContext: CoreRequestContextStorage
+    let channel: any Channel
+
+    init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        channel = source.channel
+    }
+
+    /// Large enough for any request a client sends (a Gname bulk call of 100 names is a few kilobytes).
+    var maxUploadSize: Int { 4 << 20 }
+}

@@ -1,0 +1,222 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+
+public struct SandboxOptions: Sendable {
+    /// Address to bind. Keep the loopback address: the fakes accept well-known credentials.
+    public var host = "127.0.0.1"
+    /// 0 picks a free port (see ``SandboxServer/port``).
+    public var port = 0
+    public var faults: FaultPlan = .none
+    /// Every random choice of the fault layer derives from it.
+    public var seed: UInt64 = 1
+    /// Level of the HTTP server's own log. `.critical` by default: stopping the server cancels it, which the
+    /// server library logs as an error that means nothing here.
+    public var logLevel: Logger.Level = .critical
+
+    public init(host: String = "127.0.0.1", port: Int = 0, faults: FaultPlan = .none, seed: UInt64 = 1,
+                logLevel: Logger.Level = .critical) {
+        self.host = host
+        self.port = port
+        self.faults = faults
+        self.seed = seed
+        self.logLevel = logLevel
+    }
+}
+
+public struct SandboxError: Error, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+}
+
+/// Fake provider APIs on a loopback port, with fault injection.
+///
+/// Paths: Dynadot `/dynadot/api3.xml`, Gname `/gname/api/backorder/{add,info,bulk}`, Yay `/yay/dom/back-order`,
+/// 1API `/1api/api/call.cgi`, DNSPod `/dnspod/Domain.{Acquiresend,Acquire,Acquirevalidate}`; control:
+/// `GET /_sandbox/stats` (``SandboxStats`` as JSON), `POST /_sandbox/reset` (forget every list and count),
+/// `GET`/`PUT /_sandbox/faults` (the ``FaultPlan`` as JSON). State lives in memory, per account.
+public final class SandboxServer: Sendable {
+    public let port: Int
+    public let host: String
+    private let runTask: Task<Void, Never>
+    private let components: Components
+
+    public var baseURL: String { "http://\(host.contains(":") ? "[\(host)]" : host):\(port)" }
+
+    private struct Components: Sendable {
+        let stats: StatsRecorder
+        let injector: FaultInjector
+        let gates: HoldGates
+        let dynadot: DynadotFake
+        let gname: GnameFake
+        let yay: YayFake
+        let oneapi: OneAPIFake
+        let dnspod: DNSPodFake
+
+        func reset() {
+            dynadot.reset()
+            gname.reset()
+            yay.reset()
+            oneapi.reset()
+            dnspod.reset()
+            injector.reset()
+            stats.reset()
+        }
+    }
+
+    private init(port: Int, host: String, runTask: Task<Void, Never>, components: Components) {
+        self.port = port
+        self.host = host
+        self.runTask = runTask
+        self.components = components
+    }
+
+    /// Starts the server; returns once it is listening.
+    public static func start(_ options: SandboxOptions = SandboxOptions()) async throws -> SandboxServer {
+        try options.faults.validate()
+        let stats = StatsRecorder()
+        let injector = FaultInjector(seed: options.seed, plan: options.faults, stats: stats)
+        let gates = HoldGates()
+        let pipeline = FaultPipeline(injector: injector, gates: gates, stats: stats)
+        let components = Components(
+            stats: stats, injector: injector, gates: gates,
+            dynadot: DynadotFake(pipeline: pipeline),
+            gname: GnameFake(pipeline: pipeline),
+            yay: YayFake(pipeline: pipeline),
+            oneapi: OneAPIFake(pipeline: pipeline),
+            dnspod: DNSPodFake(pipeline: pipeline)
+        )
+
+        let router = Router(context: SandboxRequestContext.self)
+        components.dynadot.register(on: router)
+        components.gname.register(on: router)
+        components.yay.register(on: router)
+        components.oneapi.register(on: router)
+        components.dnspod.register(on: router)
+        registerControlRoutes(on: router, components: components)
+
+        var logger = Logger(label: "bo-batch.sandbox")
+        logger.logLevel = options.logLevel
+        let (listening, listeningContinuation) = AsyncThrowingStream<Int, any Error>.makeStream()
+        let app = Application(
+            router: router,
+            configuration: .init(address: .hostname(options.host, port: options.port), serverName: nil),
+            onServerRunning: { channel in
+                listeningContinuation.yield(channel.localAddress?.port ?? options.port)
+            },
+            logger: logger
+        )
+        let runTask = Task {
+            do {
+                try await app.run()
+                listeningContinuation.finish()
+            } catch {
+                listeningContinuation.finish(throwing: error)
+            }
+        }
+        do {
+            for try await port in listening {
+                return SandboxServer(port: port, host: options.host, runTask: runTask, components: components)
+            }
+        } catch {
+            throw SandboxError(message: "sandbox could not listen on \(options.host):\(options.port): \(error)")
+        }
+        throw SandboxError(message: "sandbox stopped before listening on \(options.host):\(options.port)")
+    }
+
+    /// Where a client of `provider` should send its requests (the sandbox equivalent of the provider's base URL):
+    /// `dynadot` → `…/dynadot/api3.xml`, `gname` → `…/gname`, `yay` → `…/yay`, `oneapi` (or `1api`) →
+    /// `…/1api/api/call.cgi`, `dnspod` → `…/dnspod`.
+    public func endpoint(for provider: String) -> String {
+        switch provider.lowercased() {
+        case "dynadot": baseURL + "/dynadot/api3.xml"
+        case "gname": baseURL + "/gname"
+        case "yay", "yay.com": baseURL + "/yay"
+        case "oneapi", "1api", "hexonet": baseURL + "/1api/api/call.cgi"
+        case "dnspod": baseURL + "/dnspod"
+        default: baseURL + "/" + provider
+        }
+    }
+
+    public func stats() -> SandboxStats {
+        var stats = components.stats.snapshot()
+        stats.held = components.gates.heldCounts()
+        return stats
+    }
+
+    /// Forgets every list, count and fault draw (like `POST /_sandbox/reset`). Hold gates stay as they are.
+    public func reset() {
+        components.reset()
+    }
+
+    public var faults: FaultPlan { components.injector.currentPlan }
+
+    /// Replaces the fault plan for the requests that arrive from now on.
+    public func setFaults(_ plan: FaultPlan) throws {
+        try plan.validate()
+        components.injector.replacePlan(plan)
+    }
+
+    /// Holds every create request of `provider` inside the server (after latency, before processing) until
+    /// ``releaseCreates(for:)``: a request as slow as a test needs, without sleeping.
+    public func holdCreates(for provider: String) {
+        components.gates.hold(provider)
+    }
+
+    public func releaseCreates(for provider: String) {
+        components.gates.release(provider)
+    }
+
+    /// Returns once at least `count` create requests of `provider` are held.
+    public func waitForHeldCreates(provider: String, count: Int = 1) async {
+        await components.gates.waitUntilHeld(provider, count: count)
+    }
+
+    /// The verification codes the DNSPod fake mailed for `domain` so far (the last one is valid).
+    public func dnspodVerificationCodes(for domain: String) -> [String] {
+        components.dnspod.verificationCodes(for: domain)
+    }
+
+    /// Stops listening, cancels requests still running (hangs and latencies end at once) and returns when done.
+    public func shutdown() async {
+        components.gates.releaseAll()
+        runTask.cancel()
+        await runTask.value
+    }
+
+    // MARK: Control routes
+
+    private static func registerControlRoutes(on router: Router<SandboxRequestContext>, components: Components) {
+        router.get("_sandbox/stats") { _, _ -> Response in
+            var stats = components.stats.snapshot()
+            stats.held = components.gates.heldCounts()
+            return try jsonResponse(stats)
+        }
+        router.post("_sandbox/reset") { _, _ -> Response in
+            components.reset()
+            return Answer.json(.object([("reset", .bool(true))])).response
+        }
+        router.get("_sandbox/faults") { _, _ -> Response in
+            try jsonResponse(components.injector.currentPlan)
+        }
+        router.put("_sandbox/faults") { request, _ -> Response in
+            let body = try await request.body.collect(upTo: 1 << 20)
+            do {
+                let plan = try FaultPlan(json: Data(body.readableBytesView))
+                components.injector.replacePlan(plan)
+                return try jsonResponse(plan)
+            } catch {
+                return Answer.json(.object([("error", .string("\(error)"))]), status: .badRequest).response
+            }
+        }
+    }
+
+    private static func jsonResponse(_ value: some Encodable) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data = try encoder.encode(value)
+        return Response(status: .ok, headers: [.contentType: "application/json"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
