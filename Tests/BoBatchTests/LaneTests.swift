@@ -163,6 +163,32 @@ import Testing
         #expect(counts[.pending] == 1)
     }
 
+    @Test func lookupsThatCostARequestPerDomainAreAskedOneAtATime() async throws {
+        let domains = Self.names(5)
+        let ledger = try makeLedger(domains)
+        try ledger.preparePairs(run: run, providers: [.gname], rememberSince: .distantPast)
+        _ = try ledger.beginSend(run: run, provider: .gname, domains: domains.map(DomainName.init(validatedASCII:)))
+        let provider = FakeProvider(id: .gname, maxBatch: 1)
+        provider.maxLookupBatch = 1
+        provider.place(["d1.com", "d3.com"])
+        _ = try await lane(provider, ledger).run()
+        #expect(provider.lookupSizes == [1, 1, 1, 1, 1])
+        #expect(provider.submits == [["d0.com"], ["d2.com"], ["d4.com"]])
+        #expect(try states(ledger, .gname).values.allSatisfy { $0 == .accepted })
+    }
+
+    @Test func secretsCanComeFromPrivateFilesOnly() throws {
+        let dir = TestPaths.temporaryDirectory()
+        let path = "\(dir)/key"
+        FileManager.default.createFile(atPath: path, contents: Data("k3y-from-file\nsecond line\n".utf8), attributes: [.posixPermissions: 0o600])
+        let reader = EnvironmentReader(["DYNADOT_API_KEY_FILE": path])
+        #expect(try reader.secret("DYNADOT_API_KEY") == "k3y-from-file")
+        chmod(path, 0o644)
+        #expect(throws: ConfigurationError("DYNADOT_API_KEY_FILE=\(path) is readable by others; run: chmod 600 \(path)")) {
+            try reader.secret("DYNADOT_API_KEY")
+        }
+    }
+
     @Test func backoffIsFullJitterUnderACap() {
         let b = Backoff(base: 1, cap: 60)
         #expect(b.delay(attempt: 1, retryAfter: nil, random: 0.999) < 1)

@@ -157,8 +157,8 @@ public final class Lane: Sendable {
                 await state.settled(1)
             } else {
                 let half = absent.count / 2
-                try await requeueAsPending(Array(absent[half...]), message: "isolating the domain behind: \(reason)", queue: queue, refusals: 0)
                 try await requeueAsPending(Array(absent[..<half]), message: "isolating the domain behind: \(reason)", queue: queue, refusals: 0)
+                try await requeueAsPending(Array(absent[half...]), message: "isolating the domain behind: \(reason)", queue: queue, refusals: 0)
             }
 
         case .halt(let reason, let fix):
@@ -184,7 +184,7 @@ public final class Lane: Sendable {
         var after = 0
         let queue = WorkQueue(run: run, provider: provider.id, ledger: ledger, chunkSize: provider.maxBatch)
         while await state.halt == nil {
-            let pairs = try ledger.pairs(run: run, provider: provider.id, state: .unknown, afterSeq: after, limit: max(provider.maxBatch, 100))
+            let pairs = try ledger.pairs(run: run, provider: provider.id, state: .unknown, afterSeq: after, limit: max(1, provider.maxLookupBatch))
             guard let last = pairs.last else { break }
             after = last.seq
             try await reconcile(WorkChunk(pairs: pairs, refusals: 0), cause: "earlier attempt ended without an answer", queue: queue)
@@ -229,6 +229,23 @@ public final class Lane: Sendable {
     /// Settles what a lookup can settle. Returns the pairs proven absent (or resendable because the provider
     /// has no lookup), or nil when the lookup could not answer (the pairs stay `unknown`).
     private func settleByLookup(_ pairs: [PairRow], cause: String) async throws -> [PairRow]? {
+        let size = max(1, provider.maxLookupBatch)
+        guard pairs.count > size else { return try await settleByOneLookup(pairs, cause: cause) }
+        var absent: [PairRow] = []
+        var unsettled = false
+        for start in stride(from: 0, to: pairs.count, by: size) {
+            guard await state.halt == nil else { return nil }
+            if let part = try await settleByOneLookup(Array(pairs[start..<min(start + size, pairs.count)]), cause: cause) {
+                absent += part
+            } else {
+                unsettled = true
+            }
+        }
+        // Resending part of a batch whose other part could not be checked is still safe: each pair stands alone.
+        return unsettled && absent.isEmpty ? nil : absent
+    }
+
+    private func settleByOneLookup(_ pairs: [PairRow], cause: String) async throws -> [PairRow]? {
         var attempt = 0
         while true {
             try await gate()
@@ -353,7 +370,7 @@ actor WorkQueue {
 
     func requeue(_ chunk: WorkChunk) { requeued.append(chunk) }
 
-    func nextRequeued() -> WorkChunk? { requeued.isEmpty ? nil : requeued.removeLast() }
+    func nextRequeued() -> WorkChunk? { requeued.isEmpty ? nil : requeued.removeFirst() }
 
     func next() throws -> WorkChunk? {
         if let chunk = nextRequeued() { return chunk }

@@ -92,6 +92,9 @@ public protocol Provider: Sendable {
     var id: ProviderID { get }
     /// Most domains one create may carry.
     var maxBatch: Int { get }
+    /// Most domains one `lookup` may be asked about. A provider whose lookup costs one request per domain says 1,
+    /// so that the lane paces each of those requests.
+    var maxLookupBatch: Int { get }
     /// Where requests go (for `providers` and messages; never carries a secret).
     var endpointDescription: String { get }
 
@@ -104,6 +107,7 @@ public protocol Provider: Sendable {
 }
 
 extension Provider {
+    public var maxLookupBatch: Int { max(maxBatch, 100) }
     public func accountBusy() async -> BusyState { .idle }
     public func skipReason(for item: BackorderItem, now: Date) -> String? { nil }
 }

@@ -32,6 +32,11 @@ public enum ProviderCatalog {
         _ id: ProviderID, env: [String: String], fastPacing: Bool = false, maxAttempts: Int = 5
     ) throws(ConfigurationError) -> LaneSetup? {
         let prefix = envPrefix(id)
+        let timeoutCap = try requestTimeoutCap(env)
+        func transport(_ pacing: Pacing) -> any HTTPTransport {
+            let curl = CurlTransport(maxConcurrent: pacing.concurrency, userAgent: BoBatchVersion.userAgent)
+            return timeoutCap.map { CappedTimeoutTransport(base: curl, seconds: $0) } ?? curl
+        }
         var built: (provider: any Provider, pacing: Pacing)?
         switch id {
         case .dynadot:
@@ -68,8 +73,13 @@ public enum ProviderCatalog {
         return LaneSetup(provider: built.provider, settings: LaneSettings(pacing: built.pacing, maxAttempts: maxAttempts))
     }
 
-    static func transport(_ pacing: Pacing) -> any HTTPTransport {
-        CurlTransport(maxConcurrent: pacing.concurrency, userAgent: BoBatchVersion.userAgent)
+    /// `BO_BATCH_TIMEOUT`: the longest any one request may take, in seconds (providers' own limits apply below it).
+    static func requestTimeoutCap(_ env: [String: String]) throws(ConfigurationError) -> Double? {
+        guard let raw = EnvironmentReader(env).value("BO_BATCH_TIMEOUT") else { return nil }
+        guard let seconds = Double(raw), seconds >= 0.1, seconds <= 3600 else {
+            throw ConfigurationError("BO_BATCH_TIMEOUT=\(raw) is not a number of seconds from 0.1 to 3600")
+        }
+        return seconds
     }
 }
 
@@ -83,5 +93,17 @@ extension ProviderCatalog {
         case .oneapi: "AddDomainApplication class=BACKORDER"
         case .dnspod: "Domain.Acquiresend (get domain back)"
         }
+    }
+}
+
+/// Shortens every request's time limit to at most `seconds`.
+struct CappedTimeoutTransport: HTTPTransport {
+    let base: any HTTPTransport
+    let seconds: Double
+
+    func send(_ request: HTTPRequest) async throws(TransportError) -> HTTPResponse {
+        var capped = request
+        capped.timeoutSeconds = min(request.timeoutSeconds, seconds)
+        return try await base.send(capped)
     }
 }

@@ -7,6 +7,8 @@ import Foundation
 final class FakeProvider: Provider, @unchecked Sendable {
     let id: ProviderID
     let maxBatch: Int
+    var maxLookupBatch = 100
+    private(set) var lookupSizes: [Int] = []
     let endpointDescription = "memory"
     private let lock = NSLock()
     private var held: Set<DomainName> = []
@@ -54,6 +56,7 @@ final class FakeProvider: Provider, @unchecked Sendable {
     func lookup(_ items: [BackorderItem]) async -> LookupResult {
         lock.withLock {
             lookups += 1
+            lookupSizes.append(items.count)
             if !lookupScript.isEmpty { return lookupScript.removeFirst() }
             guard supportsLookup else { return .unsupported(reason: "no lookup here") }
             var found: [DomainName: String] = [:]

@@ -44,6 +44,9 @@ public struct GnameProvider: Provider {
         return scrubbed(result)
     }
 
+    /// One `/info` call per domain: the lane asks about one at a time so that each call is paced.
+    public var maxLookupBatch: Int { 1 }
+
     public func lookup(_ items: [BackorderItem]) async -> LookupResult {
         // Gname has no list call: one info call per domain, one after another, stopping at the first that fails.
         var found: [DomainName: String] = [:]
