@@ -33,7 +33,7 @@ public struct Pacing: Sendable, Equatable, Codable, CustomStringConvertible {
             result.concurrency = n
         }
         if let raw = env["\(prefix)_RATE"] {
-            guard let r = Double(raw.trimmingCharacters(in: .whitespaces)), r > 0, r <= 100_000 else {
+            guard let r = Double(raw.trimmingCharacters(in: .whitespaces)), r > 0, r <= 1_000_000 else {
                 throw ConfigurationError("\(prefix)_RATE=\(raw) is not a number of requests per minute above 0")
             }
             result.requestsPerMinute = r
