@@ -9,20 +9,23 @@ public struct BoBatchCommand: AsyncParsableCommand {
         commandName: "bo-batch",
         abstract: "Place domain backorders in bulk at several registrars, safely rerunnable from cron.",
         discussion: """
-            Reads lists of soon-to-drop domains (one per line, or CSV), normalizes and dedupes them, and places a
-            backorder for each at every selected provider. Everything is recorded in a ledger, so rerunning the same
-            command after a crash finishes the job without sending anything twice.
+            Reads lists of soon-to-drop domains (one per line, or CSV), normalizes
+            and dedupes them, and places a backorder for each at every selected
+            provider: Dynadot, Gname, Yay.com, 1API/HEXONET, DNSPod. Everything is
+            recorded in a ledger, so rerunning the same command after a crash
+            finishes the job without paying for anything twice.
 
             Try it with no keys against the built-in sandbox:
               bo-batch submit --sandbox samples/drops-2025-10-27.txt
 
             EXIT CODES
-              0  every domain placed (accepted or already) at every provider, or nothing to do
-              1  finished, but some domains were rejected or skipped, or some input was not a domain
-              2  usage or configuration error; nothing was sent
-              3  incomplete: something is still pending or unknown; rerun the same command to continue
-              4  a provider lane halted on an account-level error (credentials, funds, IP); fix it, then rerun
-              75 another bo-batch run holds the state directory's lock
+              0   every domain placed (accepted or already), or nothing to do
+              1   finished; some domains rejected or skipped, or input invalid
+              2   usage or configuration error; nothing was sent
+              3   incomplete: something is pending or unknown; rerun to continue
+              4   a provider lane halted on an account-level error (credentials,
+                  funds, IP whitelist); fix it, then rerun
+              75  another bo-batch run holds the state directory's lock
             """,
         version: BoBatchVersion.string,
         subcommands: [SubmitCommand.self, SandboxCommand.self, ProvidersCommand.self],

@@ -8,26 +8,36 @@ struct SubmitCommand: AsyncParsableCommand {
         commandName: "submit",
         abstract: "Place backorders for every domain in the given lists, at every selected provider.",
         discussion: """
-            Input: one domain per line, or CSV (delimiter , ; or tab detected; header optional). '#' starts a
-            comment. '-' reads standard input. Unicode names are converted to ASCII (IDNA).
+            INPUT: one domain per line, or CSV (delimiter , ; or tab detected,
+            header optional). '#' starts a comment. '-' reads standard input.
+            Unicode names are converted to ASCII (IDNA). A drop date column feeds
+            1API's cutoff; an email column feeds DNSPod.
 
-            Credentials come from the environment, never from arguments:
-              DYNADOT_API_KEY (DYNADOT_ACCOUNT=regular|bulk|super-bulk, DYNADOT_ENDPOINT)
-              GNAME_APPID, GNAME_APPKEY, GNAME_CHANNEL      YAY_RESELLER, YAY_USER, YAY_PASSWORD
-              ONEAPI_LOGIN, ONEAPI_PASSWORD, ONEAPI_ENTITY  DNSPOD_LOGIN_TOKEN, DNSPOD_EMAIL
-            Every provider whose credentials are set is used unless --provider says otherwise.
+            CREDENTIALS come from the environment, never from arguments (or from
+            NAME_FILE, a file only you can read):
+              DYNADOT_API_KEY              (DYNADOT_ACCOUNT=regular|bulk|super-bulk)
+              GNAME_APPID, GNAME_APPKEY    (GNAME_CHANNEL, GNAME_MAX_PRICE)
+              YAY_RESELLER, YAY_USER, YAY_PASSWORD
+              ONEAPI_LOGIN, ONEAPI_PASSWORD (ONEAPI_ENTITY=54cd|1234)
+              DNSPOD_LOGIN_TOKEN           (DNSPOD_EMAIL or DNSPOD_EMAIL_AUTO=1)
+            Every provider whose credentials are set is used unless --provider
+            says otherwise. Pacing: <PROVIDER>_THREADS, <PROVIDER>_RATE (per min).
 
-            Rerunning the same command continues the same run: nothing settled is sent again, and anything
-            whose fate is unclear is looked up at the provider before it is resent.
+            RERUNS continue the same run (named after the first file, or --run):
+            nothing settled is sent again, and anything unclear is looked up at
+            the provider before it is resent.
 
-            Examples:
+            RESULTS: DIR/<domain>.json per domain, DIR/invalid.tsv, DIR/summary.json
+            (DIR: --out, default results/RUN; results/sandbox/RUN with --sandbox).
+
+            EXAMPLES
               bo-batch submit --sandbox samples/drops-2025-10-27.txt
-              DYNADOT_API_KEY=... bo-batch submit drops-2025-10-27.txt
-              bo-batch submit --provider dynadot --column "Domain" --out /srv/drops/results today.csv
+              DYNADOT_API_KEY_FILE=~/.dynadot-key bo-batch submit drops.txt
+              bo-batch submit --provider dynadot,gname --column Domain today.csv
 
-            Results: DIR/<domain>.json per domain, DIR/invalid.tsv, DIR/summary.json (DIR defaults to results/RUN).
-            Exit codes: 0 all placed; 1 some rejected/skipped/invalid; 2 usage; 3 incomplete, rerun;
-            4 a provider needs a person (credentials, funds, IP); 75 another run holds the lock.
+            EXIT CODES: 0 all placed; 1 some rejected/skipped/invalid; 2 usage;
+            3 incomplete, rerun; 4 a provider needs a person (credentials, funds,
+            IP); 75 another run holds the lock.
             """)
 
     @Argument(help: ArgumentHelp("Domain lists (text or CSV); '-' for standard input.", valueName: "file"))
