@@ -43,11 +43,13 @@ enum ProgressPrinter {
 enum SummaryPrinter {
     static let order = ["accepted", "already", "rejected", "skipped", "failed", "unknown"]
 
-    static func print(_ summary: RunSummary, lanes: [LaneReport]) {
+    static func print(_ summary: RunSummary, lanes: [LaneReport], dryRun: Bool = false) {
         var out = "\nrun '\(summary.run)': \(summary.input.domains) domains, \(summary.input.invalid) not domains (see invalid.tsv)\n"
         for name in summary.providers.keys.sorted() {
             let p = summary.providers[name]!
-            let states = order.compactMap { s in p.states[s].map { "\($0) \(s)" } }.joined(separator: ", ")
+            let states = dryRun
+                ? "\(p.states["unknown"] ?? 0) to send (dry run: nothing sent)"
+                : order.compactMap { s in p.states[s].map { "\($0) \(s)" } }.joined(separator: ", ")
             out += "  \(name.padding(toLength: 8, withPad: " ", startingAt: 0)) \(states.isEmpty ? "nothing to do" : states)"
             out += "  [requests this time: \(p.creates) creates, \(p.lookups) lookups\(p.busyPolls > 0 ? ", \(p.busyPolls) busy checks" : "")]\n"
             if let halted = p.halted {

@@ -73,6 +73,9 @@ struct SubmitCommand: AsyncParsableCommand {
     @Flag(help: "No progress lines; only the final summary.")
     var quiet = false
 
+    @Flag(help: "Read, check and record the input, write invalid.tsv and summary.json, send nothing.")
+    var dryRun = false
+
     mutating func validate() throws {
         if files.isEmpty { throw ValidationError("give at least one domain list, e.g. bo-batch submit drops.txt") }
         if !(0...3650).contains(rememberDays) { throw ValidationError("--remember-days must be between 0 and 3650") }
@@ -141,6 +144,13 @@ struct SubmitCommand: AsyncParsableCommand {
         let input = try job.ingest { notice in Terminal.error("bo-batch: \(notice.message)") }
         if !quiet {
             Terminal.line("read \(input.linesRead) lines: \(input.domains) domains (\(input.newDomains) new), \(input.duplicates) duplicates, \(input.invalid) not domains")
+        }
+
+        if dryRun {
+            let summary = try job.finish(input: input, reports: [], dryRun: true)
+            SummaryPrinter.print(summary, lanes: [], dryRun: true)
+            withExtendedLifetime(lock) {}
+            throw ExitCode(summary.exitCode)
         }
 
         let work = Task { try await job.runLanes() }

@@ -120,13 +120,17 @@ public final class SubmitJob: Sendable {
     }
 
     /// Writes every changed result file, `invalid.tsv` and `summary.json`; returns the summary.
-    public func finish(input: RunSummary.InputSummary, reports: [LaneReport]) throws -> RunSummary {
-        try writer.flush()
+    /// With `dryRun`, nothing was sent: no domain files are written and the exit status only reflects the input.
+    public func finish(input: RunSummary.InputSummary, reports: [LaneReport], dryRun: Bool = false) throws -> RunSummary {
+        if !dryRun { try writer.flush() }
         _ = try writer.writeInvalid()
         let counts = try ledger.stateCounts(run: plan.run)
         let invalid = try ledger.invalidCount(run: plan.run)
         let halted = reports.contains { $0.halt != nil }
-        let status = ExitStatus.of(counts: counts, invalidInputs: invalid, halted: halted)
+        var status = dryRun ? (invalid > 0 ? .someRejected : .success) : ExitStatus.of(counts: counts, invalidInputs: invalid, halted: halted)
+        // `unknown` pairs that no lookup can ever settle (DNSPod sent twice) are final, with their reason:
+        // "rerun to continue" would be a promise no rerun keeps, and a cron loop on exit 3 would never end.
+        if status == .incomplete, try ledger.resumableCount(run: plan.run) == 0 { status = .someRejected }
         var providers: [String: RunSummary.ProviderSummary] = [:]
         for setup in plan.lanes {
             let id = setup.provider.id
