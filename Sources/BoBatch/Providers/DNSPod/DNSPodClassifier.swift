@@ -1,0 +1,221 @@
+import BoBatchHTTP
+import Foundation
+
+/// Turns DNSPod's answers into the shared vocabulary. Pure functions, so every code is unit-tested without a
+/// network; every string they return has the login token removed.
+enum DNSPodClassifier {
+    /// -2 "API used too frequently": DNSPod's next step is an hour-long ban, so back off well past a minute.
+    static let tooFrequentRetrySeconds: Double = 120
+    /// -99 "function paused, retry later".
+    static let pausedRetrySeconds: Double = 300
+    /// HTTP 429 without a usable Retry-After.
+    static let throttledRetrySeconds: Double = 120
+
+    /// What the per-domain codes of `Domain.Acquire` / `Domain.Acquiresend` mean. 86 is `Domain.Acquire`'s.
+    static func domainMeaning(_ code: String, email: String?) -> String? {
+        switch code {
+        case "6", "8": "invalid domain"
+        case "7": "Chinese characters are not allowed in the domain"
+        case "9": "DNSPod does not support getting .tk domains back"
+        case "10": "the domain does not exist at DNSPod"
+        case "11": "the domain is prohibited at DNSPod and cannot be got back"
+        case "12": "the domain is locked at DNSPod and cannot be got back"
+        case "13": "DNSPod does not move a domain from a company account to a personal account"
+        case "14": "DNSPod does not move a domain from a personal account to a company account"
+        case "15": "DNSPod could not get the domain's WHOIS email (network trouble, or the TLD is not supported)"
+        case "16": "DNSPod rejected the email address\(email.map { " \(DNSPodEmailChoice.masked($0))" } ?? "")"
+        case "86": "DNSPod does not get VIP domains back"
+        default: nil
+        }
+    }
+
+    /// Codes about the account or the API as a whole, the same for every domain and every action.
+    static func accountProblem(_ answer: DNSPodAnswer) -> SubmitResult? {
+        let said = quote(answer)
+        switch answer.code {
+        case "-1":
+            return .halt(
+                reason: "DNSPod login failed: \(said)",
+                fix: "check DNSPOD_LOGIN_TOKEN (ID,token as DNSPod showed them when the API token was created); repeated failed logins get the account's API access banned for an hour")
+        case "-7":
+            return .halt(reason: "DNSPod says this account may not use this API: \(said)", fix: "check the account's plan and the API token's permissions at DNSPod")
+        case "-8":
+            return .halt(
+                reason: "DNSPod has banned this account's API access for a while after too many failed logins: \(said)",
+                fix: "check DNSPOD_LOGIN_TOKEN, wait about an hour")
+        case "85":
+            return .halt(
+                reason: "DNSPod refused the login from this place (logged in elsewhere, or login-region protection): \(said)",
+                fix: "allow this machine's IP address in the DNSPod account's login protection settings")
+        case "83":
+            return .halt(reason: "the DNSPod account is locked: \(said)", fix: "ask DNSPod support to unlock the account")
+        case "-2":
+            return .refused(reason: "DNSPod says the API is used too frequently: \(said)", retryAfterSeconds: tooFrequentRetrySeconds)
+        case "-99":
+            return .refused(reason: "DNSPod has paused this function for now: \(said)", retryAfterSeconds: pausedRetrySeconds)
+        default:
+            return nil
+        }
+    }
+
+    // MARK: Domain.Acquiresend
+
+    static func sendResult(
+        domain: DomainName, email: String, source: DNSPodEmailChoice.Source, outcome: Result<HTTPResponse, TransportError>, secrets: [String]
+    ) -> SubmitResult {
+        let result: SubmitResult
+        switch outcome {
+        case .failure(let error):
+            switch error.kind {
+            case .neverSent: result = .refused(reason: "DNSPod was not reached: \(error.message)", retryAfterSeconds: nil)
+            case .maybeProcessed: result = .maybeProcessed(reason: "DNSPod's answer was lost: \(error.message)")
+            case .bodyTooLarge: result = .maybeProcessed(reason: "DNSPod's answer was too large to read: \(error.message)")
+            }
+        case .success(let response):
+            switch httpProblem(response) {
+            case .throttled(let wait): result = .refused(reason: "DNSPod answered HTTP 429 (too many requests)", retryAfterSeconds: wait)
+            case .endpoint(let reason, let fix): result = .halt(reason: reason, fix: fix)
+            case .unclear(let reason): result = .maybeProcessed(reason: reason)
+            case nil:
+                do {
+                    result = sendResult(domain: domain, email: email, source: source, answer: try DNSPodAnswer(parsing: response.body))
+                } catch {
+                    result = .maybeProcessed(reason: "DNSPod's answer is unusable: \(error.description)")
+                }
+            }
+        }
+        return scrubbed(result, secrets: secrets)
+    }
+
+    static func sendResult(domain: DomainName, email: String, source: DNSPodEmailChoice.Source, answer: DNSPodAnswer) -> SubmitResult {
+        if answer.code == "1" {
+            var message = "verification code mailed to \(DNSPodEmailChoice.masked(email))"
+            if source == .offered { message += " (the first address DNSPod offered)" }
+            return .settled([domain: .accepted(reference: nil, message: message)])
+        }
+        if let meaning = domainMeaning(answer.code, email: email) {
+            return .settled([domain: .rejected(message: "\(meaning) (DNSPod code \(answer.code))")])
+        }
+        if let problem = accountProblem(answer) { return problem }
+        return .maybeProcessed(reason: "DNSPod answered with a code bo-batch does not know: \(quote(answer))")
+    }
+
+    // MARK: Domain.Acquire
+
+    /// The address to use, or what the item's outcome is without a send.
+    enum Offer: Sendable, Equatable {
+        case email(String)
+        case settled(SubmitResult)
+    }
+
+    /// Nothing is created by `Domain.Acquire`, so every unclear outcome is a plain refusal: asking again is safe.
+    static func offer(domain: DomainName, outcome: Result<HTTPResponse, TransportError>, secrets: [String]) -> Offer {
+        let offer: Offer
+        switch outcome {
+        case .failure(let error):
+            offer = .settled(.refused(reason: "DNSPod's address list did not answer: \(error.message)", retryAfterSeconds: nil))
+        case .success(let response):
+            switch httpProblem(response) {
+            case .throttled(let wait): offer = .settled(.refused(reason: "DNSPod answered HTTP 429 (too many requests)", retryAfterSeconds: wait))
+            case .endpoint(let reason, let fix): offer = .settled(.halt(reason: reason, fix: fix))
+            case .unclear(let reason): offer = .settled(.refused(reason: "DNSPod's address list failed: \(reason)", retryAfterSeconds: nil))
+            case nil:
+                do {
+                    offer = self.offer(domain: domain, answer: try DNSPodAnswer(parsing: response.body))
+                } catch {
+                    offer = .settled(.refused(reason: "DNSPod's address list is unusable: \(error.description)", retryAfterSeconds: nil))
+                }
+            }
+        }
+        switch offer {
+        case .email: return offer
+        case .settled(let result): return .settled(scrubbed(result, secrets: secrets))
+        }
+    }
+
+    static func offer(domain: DomainName, answer: DNSPodAnswer) -> Offer {
+        if answer.code == "1" {
+            if let first = answer.emails.first(where: DNSPodEmailChoice.isPlausible) { return .email(first) }
+            return .settled(.settled([domain: .rejected(message: "DNSPod offers no WHOIS email address to mail the get-domain-back code to")]))
+        }
+        if let meaning = domainMeaning(answer.code, email: nil) {
+            return .settled(.settled([domain: .rejected(message: "\(meaning) (DNSPod code \(answer.code))")]))
+        }
+        if let problem = accountProblem(answer) { return .settled(problem) }
+        return .settled(.refused(reason: "DNSPod's address list answered with a code bo-batch does not know: \(quote(answer))", retryAfterSeconds: nil))
+    }
+
+    // MARK: HTTP status
+
+    enum HTTPProblem: Equatable {
+        case throttled(Double)
+        /// The URL is wrong or access to it is blocked: the same for every request, so the lane stops.
+        case endpoint(String, fix: String)
+        /// The server may have acted (5xx, or a status with no agreed meaning).
+        case unclear(String)
+    }
+
+    /// nil for 2xx: the JSON status decides.
+    static func httpProblem(_ response: HTTPResponse) -> HTTPProblem? {
+        switch response.status {
+        case 200..<300:
+            return nil
+        case 429:
+            let header = response.headers["retry-after"].flatMap { Double($0.trimmingCharacters(in: .whitespaces)) }
+            return .throttled(min(max(header ?? throttledRetrySeconds, 1), 3600))
+        case 300..<400, 401, 403, 404, 405, 410:
+            return .endpoint(
+                "DNSPod answered HTTP \(response.status), not an API answer",
+                fix: "check DNSPOD_ENDPOINT (default \(DNSPodConfig.defaultEndpoint)) and that this machine's IP address may reach it")
+        default:
+            return .unclear("DNSPod answered HTTP \(response.status)")
+        }
+    }
+
+    // MARK: text
+
+    /// "message (DNSPod code N)": DNSPod's own words, with the code for support requests.
+    static func quote(_ answer: DNSPodAnswer) -> String {
+        let message = answer.message.isEmpty ? "no message" : answer.message
+        return "\(message) (DNSPod code \(answer.code))"
+    }
+
+    /// Makes provider text safe for a one-line message: no secrets, no control characters, bounded length.
+    static func clean(_ text: String, secrets: [String]) -> String {
+        let redacted = redact(text, secrets: secrets)
+        var out = ""
+        var lastWasSpace = false
+        for scalar in redacted.unicodeScalars {
+            if CharacterSet.whitespacesAndNewlines.contains(scalar) || CharacterSet.controlCharacters.contains(scalar) {
+                if !lastWasSpace, !out.isEmpty { out.unicodeScalars.append(" ") }
+                lastWasSpace = true
+            } else {
+                out.unicodeScalars.append(scalar)
+                lastWasSpace = false
+            }
+        }
+        out = out.trimmingCharacters(in: .whitespaces)
+        if out.count > 500 { out = String(out.prefix(500)) + "…" }
+        // Collapsing whitespace can join text around a secret; redacting again closes that gap.
+        return redact(out, secrets: secrets)
+    }
+
+    static func scrubbed(_ result: SubmitResult, secrets: [String]) -> SubmitResult {
+        switch result {
+        case .settled(let verdicts): .settled(verdicts.mapValues { scrubbed($0, secrets: secrets) })
+        case .refused(let reason, let wait): .refused(reason: clean(reason, secrets: secrets), retryAfterSeconds: wait)
+        case .maybeProcessed(let reason): .maybeProcessed(reason: clean(reason, secrets: secrets))
+        case .batchFailed(let reason, let verdict): .batchFailed(reason: clean(reason, secrets: secrets), verdictIfAlone: scrubbed(verdict, secrets: secrets))
+        case .halt(let reason, let fix): .halt(reason: clean(reason, secrets: secrets), fix: clean(fix, secrets: secrets))
+        }
+    }
+
+    static func scrubbed(_ verdict: Verdict, secrets: [String]) -> Verdict {
+        switch verdict {
+        case .accepted(let reference, let message): .accepted(reference: reference.map { clean($0, secrets: secrets) }, message: clean(message, secrets: secrets))
+        case .already(let reference, let message): .already(reference: reference.map { clean($0, secrets: secrets) }, message: clean(message, secrets: secrets))
+        case .rejected(let message): .rejected(message: clean(message, secrets: secrets))
+        case .skipped(let message): .skipped(message: clean(message, secrets: secrets))
+        }
+    }
+}

@@ -1,0 +1,280 @@
+import BoBatchHTTP
+import Foundation
+
+/// Turns 1API's answers into the shared vocabulary. Pure functions, so every answer shape is unit-tested
+/// without a network; every string they return has the secrets removed.
+enum OneAPIClassifier {
+    /// 420/421/423: a temporary server-side condition; ISPAPI clients retry within seconds.
+    static let temporaryRetrySeconds: Double = 20
+    /// 425: quota points decay by about a fifth a minute, so less than a minute gains nothing.
+    static let usageExceededRetrySeconds: Double = 90
+    /// Other 4xx: temporary by ISPAPI's convention, meaning unknown.
+    static let unknownTemporaryRetrySeconds: Double = 30
+    /// HTTP 429 without a usable Retry-After.
+    static let throttledRetrySeconds: Double = 60
+    /// Applications in these states no longer hold a backorder: finding one does not prove a recent create landed.
+    static let finishedStatuses: Set<String> = ["FAILED", "CANCELLED", "CANCELED", "DELETED", "REJECTED", "EXPIRED"]
+
+    static let credentialsFix = "check ONEAPI_LOGIN and ONEAPI_PASSWORD, and that ONEAPI_ENTITY matches the account (54cd live, 1234 the test system)"
+    static let authorizationFix = "check that the 1API account may use the API and backorders from this machine's IP address (1API account settings), and that ONEAPI_ENTITY matches the account (54cd live, 1234 the test system)"
+    static let fundsFix = "fund the 1API account's deposit (backorders need a positive balance)"
+
+    // MARK: create
+
+    static func submitResult(
+        domain: DomainName, outcome: Result<HTTPResponse, TransportError>, secrets: [String]
+    ) -> SubmitResult {
+        let result: SubmitResult
+        switch outcome {
+        case .failure(let error):
+            switch error.kind {
+            case .neverSent: result = .refused(reason: "1API was not reached: \(error.message)", retryAfterSeconds: nil)
+            case .maybeProcessed: result = .maybeProcessed(reason: "1API's answer was lost: \(error.message)")
+            case .bodyTooLarge: result = .maybeProcessed(reason: "1API's answer was too large to read: \(error.message)")
+            }
+        case .success(let response):
+            switch httpProblem(response) {
+            case .throttled(let wait): result = .refused(reason: "1API answered HTTP 429 (too many requests)", retryAfterSeconds: wait)
+            case .endpoint(let reason, let fix): result = .halt(reason: reason, fix: fix)
+            case .unclear(let reason): result = .maybeProcessed(reason: reason)
+            case nil:
+                do {
+                    result = submitResult(domain: domain, answer: try ISPAPIResponse(parsing: response.bodyText))
+                } catch {
+                    result = .maybeProcessed(reason: "1API's answer is unusable: \(error.description)")
+                }
+            }
+        }
+        return scrubbed(result, secrets: secrets)
+    }
+
+    static func submitResult(domain: DomainName, answer: ISPAPIResponse) -> SubmitResult {
+        let said = quote(answer)
+        let application = nonEmpty(answer.property("APPLICATION", 0))
+        switch answer.code {
+        case 200..<300:
+            let status = nonEmpty(answer.property("STATUS", 0)) ?? nonEmpty(answer.fields["STATUS"])
+            var message = "backorder placed"
+            if let application { message += " as application \(application)" }
+            if let status { message += ", status \(status)" }
+            return .settled([domain: .accepted(reference: application, message: message)])
+        case 540:
+            return .settled([domain: .already(reference: application, message: "already backordered at 1API: \(said)")])
+        case 420, 421, 423:
+            return .refused(reason: "1API is temporarily unable to process: \(said)", retryAfterSeconds: temporaryRetrySeconds)
+        case 425:
+            return .refused(reason: "1API usage quota exceeded, waiting for it to decay: \(said)", retryAfterSeconds: usageExceededRetrySeconds)
+        case 400..<500:
+            return .refused(reason: "1API answered with a temporary error: \(said)", retryAfterSeconds: unknownTemporaryRetrySeconds)
+        case 530:
+            return .halt(reason: "1API authentication failed: \(said)", fix: credentialsFix)
+        case 531:
+            return .halt(reason: "1API authorization failed: \(said)", fix: authorizationFix)
+        case 546:
+            return .halt(reason: "1API credit limit exceeded: \(said)", fix: fundsFix)
+        case 500, 503:
+            // Command or attribute name not understood: the same for every domain, so rejecting them all would be wrong.
+            return .halt(reason: "1API did not understand bo-batch's AddDomainApplication: \(said)", fix: "report this to bo-batch's maintainers; 1API's API may have changed")
+        case 500..<600:
+            return .settled([domain: .rejected(message: said)])
+        default:
+            return .maybeProcessed(reason: "1API answered with a code bo-batch does not know: \(said)")
+        }
+    }
+
+    // MARK: lookup
+
+    static func lookupResult(
+        asked: [DomainName], limit: Int, outcome: Result<HTTPResponse, TransportError>, secrets: [String]
+    ) -> LookupResult {
+        let result: LookupResult
+        switch outcome {
+        case .failure(let error):
+            result = .unavailable(reason: "1API's list did not answer: \(error.message)")
+        case .success(let response):
+            switch httpProblem(response) {
+            case .throttled: result = .unavailable(reason: "1API answered HTTP 429 (too many requests)")
+            case .endpoint(let reason, let fix): result = .halt(reason: reason, fix: fix)
+            case .unclear(let reason): result = .unavailable(reason: reason)
+            case nil:
+                do {
+                    result = lookupResult(asked: asked, limit: limit, answer: try ISPAPIResponse(parsing: response.bodyText))
+                } catch {
+                    result = .unavailable(reason: "1API's list answer is unusable: \(error.description)")
+                }
+            }
+        }
+        return scrubbed(result, secrets: secrets)
+    }
+
+    /// Rows are read by index across the parallel arrays. Absence is only claimed when the list is complete
+    /// and every row could be attributed to a domain.
+    static func lookupResult(asked: [DomainName], limit: Int, answer: ISPAPIResponse) -> LookupResult {
+        let said = quote(answer)
+        switch answer.code {
+        case 200..<300: break
+        case 545: return .found([:])
+        case 530: return .halt(reason: "1API authentication failed: \(said)", fix: credentialsFix)
+        case 531: return .halt(reason: "1API authorization failed: \(said)", fix: authorizationFix)
+        case 546: return .halt(reason: "1API credit limit exceeded: \(said)", fix: fundsFix)
+        default: return .unavailable(reason: "1API's list failed: \(said)")
+        }
+
+        let wanted = Dictionary(asked.map { ($0.ascii, $0) }, uniquingKeysWith: { a, _ in a })
+        let applications = answer.properties["APPLICATION"] ?? [:]
+        let domains = answer.properties["DOMAIN"] ?? [:]
+        let statuses = answer.properties["STATUS"] ?? [:]
+        var found: [DomainName: String] = [:]
+        var unattributed = 0
+        for index in applications.keys.sorted() {
+            guard let application = nonEmpty(applications[index]) else { continue }
+            guard let raw = nonEmpty(domains[index]) else {
+                unattributed += 1
+                continue
+            }
+            let name = raw.lowercased().hasSuffix(".") ? String(raw.lowercased().dropLast()) : raw.lowercased()
+            if let status = statuses[index], finishedStatuses.contains(status.uppercased()) { continue }
+            if let domain = wanted[name], found[domain] == nil { found[domain] = application }
+        }
+
+        let rows = applications.count
+        let total = nonEmpty(answer.property("TOTAL", 0) ?? answer.fields["TOTAL"]).flatMap { Int($0) }
+        let cutShort = rows >= limit || (total.map { $0 > rows } ?? false)
+        if found.count < wanted.count {
+            if cutShort {
+                return .unavailable(reason: "1API's list was cut short (\(rows) of \(total.map(String.init) ?? "more") applications); absence is not proven")
+            }
+            if unattributed > 0 {
+                return .unavailable(reason: "1API's list has \(unattributed) application(s) without a domain; absence is not proven")
+            }
+        }
+        return .found(found)
+    }
+
+    // MARK: helpers' answers
+
+    static func applicationStatus(
+        application: String, outcome: Result<HTTPResponse, TransportError>, secrets: [String]
+    ) -> Result<OneAPIApplicationStatus, OneAPIError> {
+        helperAnswer(outcome: outcome, secrets: secrets).map { answer in
+            OneAPIApplicationStatus(
+                application: application,
+                domain: nonEmpty(answer.property("DOMAIN", 0))?.lowercased(),
+                status: nonEmpty(answer.property("STATUS", 0)) ?? nonEmpty(answer.fields["STATUS"]),
+                properties: answer.propertyLists.mapValues { $0.map { clean($0, secrets: secrets) } })
+        }
+    }
+
+    /// Any 2xx answer, or the error that says why there is none.
+    static func helperAnswer(outcome: Result<HTTPResponse, TransportError>, secrets: [String]) -> Result<ISPAPIResponse, OneAPIError> {
+        let response: HTTPResponse
+        switch outcome {
+        case .failure(let error):
+            return .failure(OneAPIError(kind: .transport(error.kind), message: clean("1API did not answer: \(error.message)", secrets: secrets)))
+        case .success(let value):
+            response = value
+        }
+        guard (200..<300).contains(response.status) else {
+            return .failure(OneAPIError(kind: .http(response.status), message: "1API answered HTTP \(response.status)"))
+        }
+        let answer: ISPAPIResponse
+        do {
+            answer = try ISPAPIResponse(parsing: response.bodyText)
+        } catch {
+            return .failure(OneAPIError(kind: .invalidAnswer, message: "1API's answer is unusable: \(error.description)"))
+        }
+        guard (200..<300).contains(answer.code) else {
+            return .failure(OneAPIError(kind: .code(answer.code), message: clean(quote(answer), secrets: secrets)))
+        }
+        return .success(answer)
+    }
+
+    // MARK: HTTP status
+
+    enum HTTPProblem: Equatable {
+        case throttled(Double)
+        /// The URL is wrong or access to it is blocked: the same for every request, so the lane stops.
+        case endpoint(String, fix: String)
+        /// The server may have acted (5xx, or a status with no agreed meaning).
+        case unclear(String)
+    }
+
+    /// nil for 2xx: the ISPAPI body decides. ISPAPI itself answers 200 even for errors.
+    static func httpProblem(_ response: HTTPResponse) -> HTTPProblem? {
+        switch response.status {
+        case 200..<300:
+            return nil
+        case 429:
+            let header = response.headers["retry-after"].flatMap { Double($0.trimmingCharacters(in: .whitespaces)) }
+            return .throttled(min(max(header ?? throttledRetrySeconds, 1), 3600))
+        case 300..<400, 401, 403, 404, 405, 410:
+            return .endpoint(
+                "1API answered HTTP \(response.status), not an ISPAPI answer",
+                fix: "check ONEAPI_ENDPOINT (default \(OneAPIConfig.defaultEndpoint)) and that this machine's IP address may reach it")
+        default:
+            return .unclear("1API answered HTTP \(response.status)")
+        }
+    }
+
+    // MARK: text
+
+    /// "DESCRIPTION (1API code N)": the provider's own words, with the code for support requests.
+    static func quote(_ answer: ISPAPIResponse) -> String {
+        let description = answer.description.isEmpty ? "no description" : answer.description
+        return "\(description) (1API code \(answer.code))"
+    }
+
+    /// Makes provider text safe for a one-line message: no secrets, no control characters, bounded length.
+    static func clean(_ text: String, secrets: [String]) -> String {
+        let redacted = redact(text, secrets: secrets)
+        var out = ""
+        var lastWasSpace = false
+        for scalar in redacted.unicodeScalars {
+            let isSpace = CharacterSet.whitespacesAndNewlines.contains(scalar) || CharacterSet.controlCharacters.contains(scalar)
+            if isSpace {
+                if !lastWasSpace, !out.isEmpty { out.unicodeScalars.append(" ") }
+                lastWasSpace = true
+            } else {
+                out.unicodeScalars.append(scalar)
+                lastWasSpace = false
+            }
+        }
+        out = out.trimmingCharacters(in: .whitespaces)
+        if out.count > 500 { out = String(out.prefix(500)) + "…" }
+        // Collapsing whitespace can join text around a secret; redacting again closes that gap.
+        return redact(out, secrets: secrets)
+    }
+
+    static func scrubbed(_ result: SubmitResult, secrets: [String]) -> SubmitResult {
+        switch result {
+        case .settled(let verdicts): .settled(verdicts.mapValues { scrubbed($0, secrets: secrets) })
+        case .refused(let reason, let wait): .refused(reason: clean(reason, secrets: secrets), retryAfterSeconds: wait)
+        case .maybeProcessed(let reason): .maybeProcessed(reason: clean(reason, secrets: secrets))
+        case .batchFailed(let reason, let verdict): .batchFailed(reason: clean(reason, secrets: secrets), verdictIfAlone: scrubbed(verdict, secrets: secrets))
+        case .halt(let reason, let fix): .halt(reason: clean(reason, secrets: secrets), fix: clean(fix, secrets: secrets))
+        }
+    }
+
+    static func scrubbed(_ verdict: Verdict, secrets: [String]) -> Verdict {
+        switch verdict {
+        case .accepted(let reference, let message): .accepted(reference: reference.map { clean($0, secrets: secrets) }, message: clean(message, secrets: secrets))
+        case .already(let reference, let message): .already(reference: reference.map { clean($0, secrets: secrets) }, message: clean(message, secrets: secrets))
+        case .rejected(let message): .rejected(message: clean(message, secrets: secrets))
+        case .skipped(let message): .skipped(message: clean(message, secrets: secrets))
+        }
+    }
+
+    static func scrubbed(_ result: LookupResult, secrets: [String]) -> LookupResult {
+        switch result {
+        case .found(let held): .found(held.mapValues { clean($0, secrets: secrets) })
+        case .unavailable(let reason): .unavailable(reason: clean(reason, secrets: secrets))
+        case .unsupported(let reason): .unsupported(reason: clean(reason, secrets: secrets))
+        case .halt(let reason, let fix): .halt(reason: clean(reason, secrets: secrets), fix: clean(fix, secrets: secrets))
+        }
+    }
+
+    private static func nonEmpty(_ text: String?) -> String? {
+        guard let trimmed = text?.trimmingCharacters(in: .whitespaces), !trimmed.isEmpty else { return nil }
+        return trimmed
+    }
+}
