@@ -80,7 +80,8 @@ final class DynadotFake: FakeProvider {
             let outcome = try await pipeline.run(self, kind: .lookup, command: command, account: key,
                                                  contentKey: command, context: context) {
                 let busy = accounts.withLock { accounts -> Bool in
-                    var account = accounts[key, default: Account()]
+                    // Taken out of the map while it changes, so its storage is not copied on every request.
+                    var account = accounts.removeValue(forKey: key) ?? Account()
                     defer { accounts[key] = account }
                     if account.busyRequests > 0 {
                         account.busyRequests -= 1
@@ -95,7 +96,8 @@ final class DynadotFake: FakeProvider {
         case "add_backorder_request", "delete_backorder_request", "backorder_request_list":
             let limit = injector.faults(for: name).concurrentRequestsPerKey
             let acquired = accounts.withLock { accounts -> Bool in
-                var account = accounts[key, default: Account()]
+                // Taken out of the map while it changes, so its storage is not copied on every request.
+                var account = accounts.removeValue(forKey: key) ?? Account()
                 defer { accounts[key] = account }
                 if account.busyRequests > 0 {
                     account.busyRequests -= 1
@@ -154,7 +156,8 @@ final class DynadotFake: FakeProvider {
         if domains.count > Self.maxDomainsPerRequest { return (commandError(command, "too many domains"), false) }
         let now = Date()
         let problem = accounts.withLock { accounts -> String? in
-            var account = accounts[key, default: Account()]
+            // Taken out of the map while it changes, so its storage is not copied on every request.
+            var account = accounts.removeValue(forKey: key) ?? Account()
             defer { accounts[key] = account }
             for domain in domains {
                 switch PendingDeleteRule.verdict(for: domain) {
@@ -179,7 +182,8 @@ final class DynadotFake: FakeProvider {
         if domains.isEmpty { return (commandError(command, "missing domain"), false) }
         if domains.count > Self.maxDomainsPerRequest { return (commandError(command, "too many domains"), false) }
         let problem = accounts.withLock { accounts -> String? in
-            var account = accounts[key, default: Account()]
+            // Taken out of the map while it changes, so its storage is not copied on every request.
+            var account = accounts.removeValue(forKey: key) ?? Account()
             defer { accounts[key] = account }
             for domain in domains {
                 guard account.entries.removeValue(forKey: domain) != nil else {
