@@ -109,11 +109,11 @@ public final class Lane: Sendable {
             }
             try ledger.record(run: run, provider: provider.id, updates, intent: intent, intentOutcome: "settled", now: wallClock())
             await state.settled(updates.count - missing.count)
-            if !missing.isEmpty { try await reconcile(WorkChunk(pairs: missing, refusals: chunk.refusals), cause: "answer without a verdict", queue: queue) }
+            if !missing.isEmpty { try await reconcile(WorkChunk(pairs: missing.map { $0.afterTry() }, refusals: chunk.refusals), cause: "answer without a verdict", queue: queue) }
 
         case .refused(let reason, let retryAfter):
             await state.needBusyCheck()
-            let attempts = (chunk.pairs.map(\.attempts).max() ?? 0) + 1
+            let attempts = (chunk.pairs.map(\.tries).max() ?? 0) + 1
             if attempts >= settings.maxAttempts {
                 try ledger.record(
                     run: run, provider: provider.id,
@@ -127,7 +127,7 @@ public final class Lane: Sendable {
                     intent: intent, intentOutcome: "refused", now: wallClock())
                 let wait = settings.backoff.delay(attempt: chunk.refusals + 1, retryAfter: retryAfter, random: random())
                 await pacer.pause(seconds: wait)
-                await queue.requeue(WorkChunk(pairs: chunk.pairs.map { $0.withAttempts($0.attempts + 1) }, refusals: chunk.refusals + 1))
+                await queue.requeue(WorkChunk(pairs: chunk.pairs.map { $0.afterTry() }, refusals: chunk.refusals + 1))
             }
 
         case .maybeProcessed(let reason):
@@ -136,7 +136,7 @@ public final class Lane: Sendable {
                 run: run, provider: provider.id,
                 domains.map { PairUpdate(domain: $0, state: .unknown, code: "unclear", message: "no usable answer: \(reason)") },
                 intent: intent, intentOutcome: "unclear", now: wallClock())
-            try await reconcile(WorkChunk(pairs: chunk.pairs.map { $0.withAttempts($0.attempts + 1) }, refusals: chunk.refusals), cause: reason, queue: queue)
+            try await reconcile(WorkChunk(pairs: chunk.pairs.map { $0.afterTry() }, refusals: chunk.refusals), cause: reason, queue: queue)
 
         case .batchFailed(let reason, let verdictIfAlone):
             await state.needBusyCheck()
@@ -211,8 +211,8 @@ public final class Lane: Sendable {
         var resend: [PairRow] = []
         var giveUp: [PairUpdate] = []
         for pair in absent {
-            if pair.attempts >= settings.maxAttempts {
-                giveUp.append(PairUpdate(domain: pair.item.domain, state: .failed, code: "attempts", message: "gave up after \(pair.attempts) attempts; the provider holds no backorder for it; last: \(cause)"))
+            if pair.tries >= settings.maxAttempts {
+                giveUp.append(PairUpdate(domain: pair.item.domain, state: .failed, code: "attempts", message: "gave up after \(pair.tries) attempts; the provider holds no backorder for it; last: \(cause)"))
             } else {
                 resend.append(pair)
             }
@@ -338,6 +338,14 @@ extension PairRow {
     func withAttempts(_ n: Int) -> PairRow {
         var copy = self
         copy.attempts = n
+        return copy
+    }
+
+    /// After a send that got no verdict: one more send, and one more try against this invocation's budget.
+    func afterTry() -> PairRow {
+        var copy = self
+        copy.attempts += 1
+        copy.tries += 1
         return copy
     }
 }

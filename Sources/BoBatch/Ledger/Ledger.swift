@@ -113,7 +113,12 @@ public struct PairRow: Sendable, Equatable {
     public var item: BackorderItem
     public var seq: Int
     public var state: PairState
+    /// Every send of this pair, in every invocation (the ledger's count; DNSPod's single resend relies on it).
     public var attempts: Int
+    /// Sends of this pair in this invocation that ended without a verdict (refused, or unclear and then proven
+    /// absent): what `--max-attempts` bounds. Kept in memory only, so every invocation starts a fresh budget and
+    /// the sends that isolate a bad domain in a failed batch do not use it up.
+    public var tries: Int = 0
 }
 
 /// What the lane records for one pair.
@@ -348,6 +353,20 @@ extension Ledger {
                 out[p, default: [:]][s] = row["n"]
             }
             return out
+        }
+    }
+
+    /// Pairs a rerun can still move: pending, sending or failed, and `unknown` except those no provider lookup
+    /// can settle (code `no-lookup`: DNSPod, sent twice without an answer; only a person can check them).
+    public func resumableCount(run: String) throws -> Int {
+        try pool.read { db in
+            try Int.fetchOne(
+                db,
+                sql: """
+                    SELECT COUNT(*) FROM pairs WHERE run = ?
+                      AND (state IN ('pending', 'sending', 'failed') OR (state = 'unknown' AND COALESCE(code, '') != 'no-lookup'))
+                    """,
+                arguments: [run]) ?? 0
         }
     }
 
