@@ -92,23 +92,11 @@ struct GnameAnswer: Sendable, Equatable {
 
     /// A string or number as trimmed text; nil for anything else or when empty.
     static func text(_ value: Any?) -> String? {
-        let raw: String
-        switch value {
-        case let s as String: raw = s
-        case let i as Int: raw = String(i)
-        case let d as Double: raw = d == d.rounded() && abs(d) < 1e15 ? String(Int(d)) : String(d)
-        case let n as NSNumber: raw = n.stringValue
-        default: return nil
-        }
-        let trimmed = raw.trimmingCharacters(in: .whitespacesAndNewlines)
-        return trimmed.isEmpty ? nil : trimmed
+        ProviderText.jsonText(value)
     }
 
     /// An integer given as a number or as text (`1`, `"1"`, `"-2"`, `1.0`).
     static func int(_ value: Any?) -> Int? {
-        guard let t = text(value) else { return nil }
-        if let i = Int(t) { return i }
-        if let d = Double(t), d == d.rounded(), abs(d) < 1e15 { return Int(d) }
-        return nil
+        ProviderText.jsonInt(value)
     }
 }

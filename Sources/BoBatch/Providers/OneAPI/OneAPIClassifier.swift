@@ -191,29 +191,11 @@ enum OneAPIClassifier {
 
     // MARK: HTTP status
 
-    enum HTTPProblem: Equatable {
-        case throttled(Double)
-        /// The URL is wrong or access to it is blocked: the same for every request, so the lane stops.
-        case endpoint(String, fix: String)
-        /// The server may have acted (5xx, or a status with no agreed meaning).
-        case unclear(String)
-    }
+    typealias HTTPProblem = HTTPStatusProblem
 
     /// nil for 2xx: the ISPAPI body decides. ISPAPI itself answers 200 even for errors.
     static func httpProblem(_ response: HTTPResponse) -> HTTPProblem? {
-        switch response.status {
-        case 200..<300:
-            return nil
-        case 429:
-            let header = response.headers["retry-after"].flatMap { Double($0.trimmingCharacters(in: .whitespaces)) }
-            return .throttled(min(max(header ?? throttledRetrySeconds, 1), 3600))
-        case 300..<400, 401, 403, 404, 405, 410:
-            return .endpoint(
-                "1API answered HTTP \(response.status), not an ISPAPI answer",
-                fix: "check ONEAPI_ENDPOINT (default \(OneAPIConfig.defaultEndpoint)) and that this machine's IP address may reach it")
-        default:
-            return .unclear("1API answered HTTP \(response.status)")
-        }
+        .of(response, provider: "1API", endpointVariable: "ONEAPI_ENDPOINT", defaultEndpoint: OneAPIConfig.defaultEndpoint, throttledSeconds: throttledRetrySeconds)
     }
 
     // MARK: text
@@ -226,23 +208,7 @@ enum OneAPIClassifier {
 
     /// Makes provider text safe for a one-line message: no secrets, no control characters, bounded length.
     static func clean(_ text: String, secrets: [String]) -> String {
-        let redacted = redact(text, secrets: secrets)
-        var out = ""
-        var lastWasSpace = false
-        for scalar in redacted.unicodeScalars {
-            let isSpace = CharacterSet.whitespacesAndNewlines.contains(scalar) || CharacterSet.controlCharacters.contains(scalar)
-            if isSpace {
-                if !lastWasSpace, !out.isEmpty { out.unicodeScalars.append(" ") }
-                lastWasSpace = true
-            } else {
-                out.unicodeScalars.append(scalar)
-                lastWasSpace = false
-            }
-        }
-        out = out.trimmingCharacters(in: .whitespaces)
-        if out.count > 500 { out = String(out.prefix(500)) + "…" }
-        // Collapsing whitespace can join text around a secret; redacting again closes that gap.
-        return redact(out, secrets: secrets)
+        ProviderText.clean(text, secrets: secrets)
     }
 
     static func scrubbed(_ result: SubmitResult, secrets: [String]) -> SubmitResult {

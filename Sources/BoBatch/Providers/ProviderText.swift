@@ -1,0 +1,74 @@
+import BoBatchHTTP
+import Foundation
+
+/// Rules every provider applies to what it reads back, kept in one place so they cannot drift apart.
+enum ProviderText {
+    /// Makes provider text safe for a one-line message: no secrets, no control characters, bounded length.
+    static func clean(_ text: String, secrets: [String]) -> String {
+        let redacted = redact(text, secrets: secrets)
+        var out = ""
+        var lastWasSpace = false
+        for scalar in redacted.unicodeScalars {
+            if CharacterSet.whitespacesAndNewlines.contains(scalar) || CharacterSet.controlCharacters.contains(scalar) {
+                if !lastWasSpace, !out.isEmpty { out.unicodeScalars.append(" ") }
+                lastWasSpace = true
+            } else {
+                out.unicodeScalars.append(scalar)
+                lastWasSpace = false
+            }
+        }
+        out = out.trimmingCharacters(in: .whitespaces)
+        if out.count > 500 { out = String(out.prefix(500)) + "…" }
+        // Collapsing whitespace can join text around a secret; redacting again closes that gap.
+        return redact(out, secrets: secrets)
+    }
+
+    /// A JSON string or number as trimmed text; nil for anything else or when empty. Providers send numbers as
+    /// strings and strings as numbers, sometimes in the same answer.
+    static func jsonText(_ value: Any?) -> String? {
+        let raw: String
+        switch value {
+        case let s as String: raw = s
+        case let i as Int: raw = String(i)
+        case let d as Double: raw = d == d.rounded() && abs(d) < 1e15 ? String(Int(d)) : String(d)
+        case let n as NSNumber: raw = n.stringValue
+        default: return nil
+        }
+        let trimmed = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        return trimmed.isEmpty ? nil : trimmed
+    }
+
+    /// An integer given as a number or as text (`1`, `"1"`, `"-2"`, `1.0`).
+    static func jsonInt(_ value: Any?) -> Int? {
+        guard let t = jsonText(value) else { return nil }
+        if let i = Int(t) { return i }
+        if let d = Double(t), d == d.rounded(), abs(d) < 1e15 { return Int(d) }
+        return nil
+    }
+}
+
+/// What an HTTP status says before the body is read, for APIs that answer 200 when they mean to be read.
+enum HTTPStatusProblem: Equatable {
+    case throttled(Double)
+    /// The URL is wrong or access to it is blocked: the same for every request, so the lane stops.
+    case endpoint(String, fix: String)
+    /// The server may have acted (5xx, or a status with no agreed meaning).
+    case unclear(String)
+
+    /// nil for 2xx: the body decides.
+    static func of(_ response: HTTPResponse, provider: String, endpointVariable: String, defaultEndpoint: String, throttledSeconds: Double) -> HTTPStatusProblem? {
+        switch response.status {
+        case 200..<300:
+            return nil
+        case 429:
+            let header = response.headers["retry-after"].flatMap { Double($0.trimmingCharacters(in: .whitespaces)) }
+            return .throttled(min(max(header ?? throttledSeconds, 1), 3600))
+        case 300..<400, 401, 403, 404, 405, 410:
+            return .endpoint(
+                "\(provider) answered HTTP \(response.status), not an API answer",
+                fix: "check \(endpointVariable) (default \(defaultEndpoint)) and that this machine's IP address may reach it")
+        default:
+            return .unclear("\(provider) answered HTTP \(response.status)")
+        }
+    }
+}
