@@ -173,7 +173,12 @@ public final class Lane: Sendable {
     /// Puts pairs back to be sent again; awaited, so a worker never finds the queue empty while work is on its way back.
     private func requeueAsPending(_ pairs: [PairRow], message: String, queue: WorkQueue, refusals: Int) async throws {
         try ledger.record(run: run, provider: provider.id, pairs.map { PairUpdate(domain: $0.item.domain, state: .pending, code: "requeued", message: message) }, now: wallClock())
-        await queue.requeue(WorkChunk(pairs: pairs, refusals: refusals))
+        // Reconciliation can gather more pairs than one create takes (a lookup of many interrupted pairs):
+        // never hand the provider more than its limit.
+        let size = max(1, provider.maxBatch)
+        for start in stride(from: 0, to: pairs.count, by: size) {
+            await queue.requeue(WorkChunk(pairs: Array(pairs[start..<min(start + size, pairs.count)]), refusals: refusals))
+        }
     }
 
     // MARK: reconciliation

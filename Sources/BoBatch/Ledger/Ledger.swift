@@ -17,6 +17,8 @@ public final class Ledger: Sendable {
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
         }
         pool = try DatabasePool(path: path, configuration: config)
+        // What was sent, where and when is nobody else's business: the database and its WAL are the owner's alone.
+        for file in [path, path + "-wal", path + "-shm"] { chmod(file, 0o600) }
         try Self.migrator.migrate(pool)
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import GRDB
 
 /// Projects the ledger onto the results directory: one JSON file per domain, `invalid.tsv`, `summary.json`.
@@ -19,6 +20,7 @@ public struct ResultWriter: Sendable {
         if FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), !isDirectory.boolValue {
             throw ResultWriterError(message: "\(directory) exists and is not a directory; choose another --out")
         }
+        Self.removeStaleTemporaryFiles(in: directory)
         if !FileManager.default.fileExists(atPath: directory) {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             // A fresh (or deleted) results directory must get every file again.
@@ -122,16 +124,44 @@ public struct ResultWriter: Sendable {
         try write(try encoder.encode(summary), to: "summary.json")
     }
 
+    /// Writes `data` to `.NAME.PID.RANDOM.tmp`, then renames it over NAME: a reader (or a crash) sees the old file
+    /// or the new one, never half of one.
     private func write(_ data: Data, to name: String) throws {
         let path = (directory as NSString).appendingPathComponent(name)
         let temp = (directory as NSString).appendingPathComponent(".\(name).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp")
-        guard FileManager.default.createFile(atPath: temp, contents: data) else {
-            throw ResultWriterError(message: "cannot write \(temp): \(String(cString: strerror(errno)))")
+        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw ResultWriterError(message: "cannot write \(temp): \(String(cString: strerror(errno)))") }
+        let written = data.withUnsafeBytes { buffer -> Int in
+            var offset = 0
+            while offset < buffer.count {
+                let n = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    return -1
+                }
+                offset += n
+            }
+            return offset
         }
-        guard rename(temp, path) == 0 else {
-            let reason = String(cString: strerror(errno))
+        let writeError = written < 0 ? String(cString: strerror(errno)) : nil
+        close(fd)
+        guard writeError == nil, rename(temp, path) == 0 else {
+            let reason = writeError ?? String(cString: strerror(errno))
             unlink(temp)
-            throw ResultWriterError(message: "cannot move \(temp) to \(path): \(reason)")
+            throw ResultWriterError(message: "cannot write \(path): \(reason)")
+        }
+    }
+
+    /// A run killed mid-write leaves its `.NAME.PID.N.tmp` behind; those of processes that are gone are removed,
+    /// so the results directory holds only whole files.
+    static func removeStaleTemporaryFiles(in directory: String) {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
+        for name in names where name.hasPrefix(".") && name.hasSuffix(".tmp") {
+            let parts = name.split(separator: ".", omittingEmptySubsequences: false)
+            guard parts.count >= 4, let pid = pid_t(parts[parts.count - 3]), pid > 0, pid != getpid(),
+                kill(pid, 0) != 0, errno == ESRCH
+            else { continue }
+            unlink((directory as NSString).appendingPathComponent(name))
         }
     }
 

@@ -42,9 +42,8 @@ enum YayClassifier {
             return .halt(reason: "Yay.com refused for lack of funds (HTTP \(status): \(said))", fix: fundsFix)
         }
         switch status {
-        case 201:
-            return .settled([domain: .accepted(reference: uuid, message: "back-order created (\(said))")])
         case 200..<300:
+            // The uuid is what cancelling needs: a 201 whose body lost it is settled by a lookup, which has it.
             guard let uuid else {
                 return .maybeProcessed(reason: "Yay.com answered HTTP \(status) without the new back-order's uuid (\(said))")
             }

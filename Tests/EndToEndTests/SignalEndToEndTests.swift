@@ -1,0 +1,112 @@
+import BoBatchSandbox
+import Foundation
+import Testing
+
+extension FaultInjectionEndToEndTests {
+    /// SIGTERM / SIGINT on the real binary mid-run: the first signal stops the run within seconds with exit 3, the
+    /// summary written and the ledger consistent; a second signal exits at once. A rerun finishes the job without
+    /// placing anything twice.
+    @Suite(.serialized) struct SignalEndToEndTests {
+        static let names = (0..<300).map { "signal\($0)-drop.com" }
+
+        func prepare(latencyMs: Int) async throws -> (SandboxServer, String, [String: String]) {
+            // Creates are slow enough that the run takes several seconds; lookups stay quick.
+            let slow = ProviderFaults(latency: Latency.fixed(ms: latencyMs))
+            let server = try await SandboxServer.start(SandboxOptions(faults: FaultPlan(providers: ["dynadot": slow, "yay": slow])))
+            let dir = Scratch.directory()
+            Scratch.write(Self.names.joined(separator: "\n") + "\n", to: "\(dir)/list.txt")
+            return (server, dir, E2E.environment(server, state: "\(dir)/state", timeout: 10))
+        }
+
+        static let arguments = ["submit", "--provider", "dynadot,yay", "--out", "out", "list.txt"]
+
+        /// Reruns to completion and checks that every pair is accepted, each exactly once at the provider.
+        func rerunFinishesWithoutDuplicates(_ server: SandboxServer, _ dir: String, _ env: [String: String]) async throws {
+            try server.setFaults(.none)  // the slowness has served its purpose
+            let rerun = try await BinaryRunner.run(Self.arguments + ["--quiet"], environment: env, directory: dir)
+            #expect(rerun.status == 0, "rerun: \(rerun.stderr)")
+            let stats = server.stats()
+            for provider in ["dynadot", "yay"] {
+                #expect(E2E.duplicates(stats, provider).isEmpty, "\(provider) duplicates: \(E2E.duplicates(stats, provider))")
+                #expect(stats.totalCreates(provider) == Self.names.count)
+            }
+            for name in Self.names {
+                for provider in ["dynadot", "yay"] {
+                    #expect(E2E.state("\(dir)/out", name, provider) == "accepted", "\(provider) \(name)")
+                }
+            }
+            #expect(E2E.temporaryFiles("\(dir)/out").isEmpty)
+        }
+
+        @Test(.timeLimit(.minutes(1)))
+        func sigtermMidRunExits3QuicklyWithSummaryAndALedgerToResumeFrom() async throws {
+            let (server, dir, env) = try await prepare(latencyMs: 30)
+            defer { Task { await server.shutdown() } }
+            let child = try LaunchedBinary(Self.arguments, environment: env, directory: dir, label: "term")
+            // Mid-run: some Yay backorders placed, most not.
+            let midRun = await eventually(within: 30) { child.exited != nil || server.stats().totalCreates("yay") >= 20 }
+            #expect(midRun && child.exited == nil, "the run never got going: \(child.stderr)")
+            let signalled = Date()
+            child.send(SIGTERM)
+            guard let exit = await child.waitForExit(seconds: 10) else {
+                child.send(SIGKILL)
+                Issue.record("still running 10 s after SIGTERM")
+                return
+            }
+            let took = Date().timeIntervalSince(signalled)
+            print("signals: SIGTERM → \(exit) after \(String(format: "%.2f", took)) s")
+            #expect(!exit.signaled && exit.status == 3, "\(exit): \(child.stderr)")
+            #expect(took < 10)
+            #expect(child.stderr.contains("terminated"))
+            #expect(server.stats().totalCreates("yay") < Self.names.count, "the run was not stopped mid-way")
+
+            let summary = try Scratch.json("\(dir)/out/summary.json")
+            #expect(summary["exit_code"] as? Int == 3)
+            // Consistent: every pair present, none left mid-send, and what the ledger calls placed is placed.
+            let counts = try E2E.ledgerCounts(state: "\(dir)/state", run: "list")
+            for provider in ["dynadot", "yay"] {
+                #expect(counts[provider]?.values.reduce(0, +) == Self.names.count)
+                #expect((counts[provider]?["sending"] ?? 0) == 0, "\(provider): \(counts[provider] ?? [:])")
+                #expect((counts[provider]?["accepted"] ?? 0) <= server.stats().totalCreates(provider))
+            }
+            #expect(E2E.temporaryFiles("\(dir)/out").isEmpty)
+
+            try await rerunFinishesWithoutDuplicates(server, dir, env)
+        }
+
+        @Test(.timeLimit(.minutes(1)))
+        func aSecondSigintRightAfterTheFirstExitsAtOnce() async throws {
+            let (server, dir, env) = try await prepare(latencyMs: 5)
+            defer { Task { await server.shutdown() } }
+            // A Yay create is held inside the sandbox, so the first signal has a request in flight to deal with.
+            server.holdCreates(for: "yay")
+            let child = try LaunchedBinary(Self.arguments, environment: env, directory: dir, label: "int")
+            let held = await eventually(within: 30) { child.exited != nil || (server.stats().held["yay"] ?? 0) >= 1 }
+            #expect(held && child.exited == nil, "no Yay create reached the sandbox: \(child.stderr)")
+
+            child.send(SIGINT)
+            // The first signal is being handled (its message is out); the second follows right away.
+            let acknowledged = await eventually(within: 5, every: 1) { child.exited != nil || child.stderr.contains("interrupted") }
+            #expect(acknowledged)
+            let second = Date()
+            child.send(SIGINT)
+            guard let exit = await child.waitForExit(seconds: 5) else {
+                child.send(SIGKILL)
+                Issue.record("still running 5 s after the second SIGINT")
+                return
+            }
+            let took = Date().timeIntervalSince(second)
+            let cutShort = child.stderr.contains("second signal")
+            print("signals: second SIGINT → \(exit) after \(String(format: "%.3f", took)) s (\(cutShort ? "cut short by the second signal" : "the first had already finished"))")
+            #expect(!exit.signaled && exit.status == 3, "\(exit): \(child.stderr)")
+            #expect(took < 2)
+            #expect(cutShort, "the second signal did not end the run: \(child.stderr)")
+
+            // The held request goes through now (the provider processed it after the client left): the rerun must
+            // find it by lookup rather than place it again.
+            server.releaseCreates(for: "yay")
+            #expect(await eventually(within: 10) { (server.stats().inFlight["yay"] ?? 0) == 0 })
+            try await rerunFinishesWithoutDuplicates(server, dir, env)
+        }
+    }
+}
