@@ -76,6 +76,9 @@ struct SubmitCommand: AsyncParsableCommand {
     @Flag(help: "Read, check and record the input, write invalid.tsv and summary.json, send nothing.")
     var dryRun = false
 
+    @Flag(name: .shortAndLong, help: "Log every lane decision (sends, refusals, lookups, splits) to stderr.")
+    var verbose = false
+
     mutating func validate() throws {
         if files.isEmpty { throw ValidationError("give at least one domain list, e.g. bo-batch submit drops.txt") }
         if !(0...3650).contains(rememberDays) { throw ValidationError("--remember-days must be between 0 and 3650") }
@@ -86,6 +89,7 @@ struct SubmitCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        LogSetup.bootstrap(verbose: verbose)
         let env = ProcessInfo.processInfo.environment
         var options = InputOptions()
         options.column = column

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 
 /// One provider account's worker: takes the run's pairs for that provider from the ledger, chunks them to
 /// the provider's limit, paces them, sends them, and turns every answer into a recorded state.
@@ -16,6 +17,7 @@ public final class Lane: Sendable {
     let wallClock: @Sendable () -> Date
     let state: LaneState
     let pacer: RequestPacer
+    let logger: Logger
 
     public init(
         run: String, provider: any Provider, ledger: Ledger, settings: LaneSettings, clock: any LaneClock = SystemLaneClock(),
@@ -28,6 +30,9 @@ public final class Lane: Sendable {
         self.clock = clock
         self.random = random
         self.wallClock = wallClock
+        var logger = Logger(label: "bo-batch.lane")
+        logger[metadataKey: "provider"] = "\(provider.id.rawValue)"
+        self.logger = logger
         state = LaneState(provider: provider.id, started: clock.now())
         pacer = RequestPacer(requestsPerMinute: settings.pacing.requestsPerMinute, clock: clock)
     }
@@ -92,7 +97,9 @@ public final class Lane: Sendable {
         let domains = chunk.pairs.map(\.item.domain)
         let intent = try ledger.beginSend(run: run, provider: provider.id, domains: domains, now: wallClock())
         await state.countCreate()
+        logger.debug("create sent", metadata: ["intent": "\(intent)", "domains": "\(domains.count)", "first": "\(domains[0])"])
         let result = await provider.submit(chunk.pairs.map(\.item))
+        logger.debug("create answered", metadata: ["intent": "\(intent)", "result": "\(Self.summary(result))"])
         switch result {
         case .settled(let verdicts):
             var updates: [PairUpdate] = []
@@ -126,6 +133,7 @@ public final class Lane: Sendable {
                     domains.map { PairUpdate(domain: $0, state: .pending, code: "refused", message: "refused, will retry: \(reason)") },
                     intent: intent, intentOutcome: "refused", now: wallClock())
                 let wait = settings.backoff.delay(attempt: chunk.refusals + 1, retryAfter: retryAfter, random: random())
+                logger.info("refused, pausing the lane", metadata: ["wait": "\(String(format: "%.1f", wait))s", "reason": "\(reason)"])
                 await pacer.pause(seconds: wait)
                 await queue.requeue(WorkChunk(pairs: chunk.pairs.map { $0.afterTry() }, refusals: chunk.refusals + 1))
             }
@@ -157,11 +165,13 @@ public final class Lane: Sendable {
                 await state.settled(1)
             } else {
                 let half = absent.count / 2
+                logger.info("batch failed as a whole; splitting to isolate", metadata: ["domains": "\(absent.count)", "reason": "\(reason)"])
                 try await requeueAsPending(Array(absent[..<half]), message: "isolating the domain behind: \(reason)", queue: queue, refusals: 0)
                 try await requeueAsPending(Array(absent[half...]), message: "isolating the domain behind: \(reason)", queue: queue, refusals: 0)
             }
 
         case .halt(let reason, let fix):
+            logger.error("lane halted", metadata: ["reason": "\(reason)", "fix": "\(fix)"])
             try ledger.record(
                 run: run, provider: provider.id,
                 domains.map { PairUpdate(domain: $0, state: .failed, code: "halted", message: "\(provider.id.rawValue) lane halted: \(reason). Fix: \(fix)") },
@@ -256,7 +266,9 @@ public final class Lane: Sendable {
             try await gate()
             await state.countLookup()
             try ledger.countRequest(run: run, name: "lookups.\(provider.id.rawValue)")
-            switch await provider.lookup(pairs.map(\.item)) {
+            let answer = await provider.lookup(pairs.map(\.item))
+            logger.info("lookup", metadata: ["asked": "\(pairs.count)", "cause": "\(cause)", "answer": "\(Self.summary(answer))"])
+            switch answer {
             case .found(let held):
                 let updates = pairs.compactMap { pair -> PairUpdate? in
                     guard let reference = held[pair.item.domain] else { return nil }
@@ -326,6 +338,26 @@ public final class Lane: Sendable {
                 run: run, provider: provider.id,
                 pending.map { PairUpdate(domain: $0.item.domain, state: .failed, code: "halted", message: "not sent: \(provider.id.rawValue) lane halted: \(halt.reason). Fix: \(halt.fix), then rerun") },
                 now: wallClock())
+        }
+    }
+
+    /// A short form of an answer for log lines.
+    static func summary(_ result: SubmitResult) -> String {
+        switch result {
+        case .settled(let v): "settled \(v.count)"
+        case .refused(let reason, _): "refused: \(reason)"
+        case .maybeProcessed(let reason): "maybe processed: \(reason)"
+        case .batchFailed(let reason, _): "batch failed: \(reason)"
+        case .halt(let reason, _): "halt: \(reason)"
+        }
+    }
+
+    static func summary(_ result: LookupResult) -> String {
+        switch result {
+        case .found(let held): "found \(held.count)"
+        case .unavailable(let reason): "unavailable: \(reason)"
+        case .unsupported: "unsupported"
+        case .halt(let reason, _): "halt: \(reason)"
         }
     }
 
