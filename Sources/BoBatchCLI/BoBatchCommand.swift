@@ -28,7 +28,7 @@ public struct BoBatchCommand: AsyncParsableCommand {
               75  another bo-batch run holds the state directory's lock
             """,
         version: BoBatchVersion.string,
-        subcommands: [SubmitCommand.self, SandboxCommand.self, ProvidersCommand.self],
+        subcommands: [SubmitCommand.self, StatusCommand.self, SandboxCommand.self, ProvidersCommand.self],
         defaultSubcommand: nil
     )
 

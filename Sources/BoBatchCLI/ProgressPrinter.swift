@@ -1,10 +1,10 @@
 import BoBatch
 import Foundation
 
-/// Progress on stderr: a live line on a terminal, a plain line every 30 s otherwise (cron mail stays short).
+/// Progress on stderr: a live line on a terminal, a plain line every 10 s otherwise (cron mail stays short).
 enum ProgressPrinter {
     static func run(job: SubmitJob) async {
-        let interval: UInt64 = Terminal.isInteractive ? 500_000_000 : 30_000_000_000
+        let interval: UInt64 = Terminal.isInteractive ? 500_000_000 : 10_000_000_000
         var printedLive = false
         while !Task.isCancelled {
             try? await Task.sleep(nanoseconds: interval)

@@ -90,6 +90,11 @@ import Testing
         let invalid = try String(contentsOfFile: "\(out)/invalid.tsv", encoding: .utf8)
         #expect(invalid.contains("exa mple.com"))
 
+        let status = try await BinaryRunner.run(["status", "--sandbox", "drops-2025-10-27"], environment: env, directory: dir)
+        #expect(status.status == 0)
+        #expect(status.stdout.contains("dynadot  \(files.count - 4) accepted, 4 rejected"), "\(status.stdout)")
+        #expect(status.stdout.contains("exit 1"))
+
         let second = try await BinaryRunner.run(["submit", "--sandbox", "--provider", "dynadot", sample], environment: env, directory: dir)
         #expect(second.status == 1)
         let again = try Scratch.json("\(out)/summary.json")

@@ -155,6 +155,23 @@ extension Ledger {
         }
     }
 
+    public struct RunInfo: Sendable {
+        public var name: String
+        public var updated: Date
+        public var invocations: Int
+        public var domains: Int
+    }
+
+    /// Every run, the most recent first.
+    public func runs() throws -> [RunInfo] {
+        try pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: "SELECT r.name, r.updated_at, r.invocations, (SELECT COUNT(*) FROM domains d WHERE d.run = r.name) AS domains FROM runs r ORDER BY r.updated_at DESC"
+            ).map { RunInfo(name: $0["name"], updated: Date(timeIntervalSince1970: $0["updated_at"]), invocations: $0["invocations"], domains: $0["domains"]) }
+        }
+    }
+
     public func runExists(_ name: String) throws -> Bool {
         try pool.read { db in try Bool.fetchOne(db, sql: "SELECT 1 FROM runs WHERE name = ?", arguments: [name]) ?? false }
     }
