@@ -91,6 +91,11 @@ public final class Ledger: Sendable {
                 ) WITHOUT ROWID;
                 """)
         }
+        m.registerMigration("v2: input order index") { db in
+            // Each ingest batch asks for the run's highest seq; without this index that is a scan of the whole
+            // run per batch, quadratic over a million-line list.
+            try db.execute(sql: "CREATE INDEX domains_seq ON domains(run, seq)")
+        }
         return m
     }
 }

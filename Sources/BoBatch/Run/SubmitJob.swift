@@ -146,7 +146,7 @@ public final class SubmitJob: Sendable {
         let summary = RunSummary(
             run: plan.run, started: started, finished: Date(), input: inputSummary, providers: providers,
             requestsThisInvocation: providers.values.reduce(0) { $0 + $1.creates + $1.lookups + $1.busyPolls },
-            exitCode: status.rawValue, exitMeaning: status.meaning, results: writer.directory, ledger: ledger.path)
+            exitCode: status.rawValue, exitMeaning: dryRun ? "dry run: input read, checked and recorded; nothing sent" + (invalid > 0 ? "; some input is not a domain (invalid.tsv)" : "") : status.meaning, results: writer.directory, ledger: ledger.path)
         try writer.writeSummary(summary)
         return summary
     }
