@@ -72,3 +72,28 @@ enum HTTPStatusProblem: Equatable {
         }
     }
 }
+
+extension SubmitResult {
+    /// The same result with every human-readable string passed through `transform` (providers redact and tidy
+    /// everything they return, in one place).
+    func mapText(_ transform: (String) -> String) -> SubmitResult {
+        switch self {
+        case .settled(let verdicts): .settled(verdicts.mapValues { $0.mapText(transform) })
+        case .refused(let reason, let wait): .refused(reason: transform(reason), retryAfterSeconds: wait)
+        case .maybeProcessed(let reason): .maybeProcessed(reason: transform(reason))
+        case .batchFailed(let reason, let verdict): .batchFailed(reason: transform(reason), verdictIfAlone: verdict.mapText(transform))
+        case .halt(let reason, let fix): .halt(reason: transform(reason), fix: transform(fix))
+        }
+    }
+}
+
+extension Verdict {
+    func mapText(_ transform: (String) -> String) -> Verdict {
+        switch self {
+        case .accepted(let reference, let message): .accepted(reference: reference.map(transform), message: transform(message))
+        case .already(let reference, let message): .already(reference: reference.map(transform), message: transform(message))
+        case .rejected(let message): .rejected(message: transform(message))
+        case .skipped(let message): .skipped(message: transform(message))
+        }
+    }
+}

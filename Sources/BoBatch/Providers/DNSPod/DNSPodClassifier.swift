@@ -168,21 +168,10 @@ enum DNSPodClassifier {
     }
 
     static func scrubbed(_ result: SubmitResult, secrets: [String]) -> SubmitResult {
-        switch result {
-        case .settled(let verdicts): .settled(verdicts.mapValues { scrubbed($0, secrets: secrets) })
-        case .refused(let reason, let wait): .refused(reason: clean(reason, secrets: secrets), retryAfterSeconds: wait)
-        case .maybeProcessed(let reason): .maybeProcessed(reason: clean(reason, secrets: secrets))
-        case .batchFailed(let reason, let verdict): .batchFailed(reason: clean(reason, secrets: secrets), verdictIfAlone: scrubbed(verdict, secrets: secrets))
-        case .halt(let reason, let fix): .halt(reason: clean(reason, secrets: secrets), fix: clean(fix, secrets: secrets))
-        }
+        result.mapText { clean($0, secrets: secrets) }
     }
 
     static func scrubbed(_ verdict: Verdict, secrets: [String]) -> Verdict {
-        switch verdict {
-        case .accepted(let reference, let message): .accepted(reference: reference.map { clean($0, secrets: secrets) }, message: clean(message, secrets: secrets))
-        case .already(let reference, let message): .already(reference: reference.map { clean($0, secrets: secrets) }, message: clean(message, secrets: secrets))
-        case .rejected(let message): .rejected(message: clean(message, secrets: secrets))
-        case .skipped(let message): .skipped(message: clean(message, secrets: secrets))
-        }
+        verdict.mapText { clean($0, secrets: secrets) }
     }
 }

@@ -99,22 +99,6 @@ public struct GnameProvider: Provider {
 
     /// Gname echoes request fields in some messages; nothing returned may carry the APPKEY.
     private func scrubbed(_ result: SubmitResult) -> SubmitResult {
-        let secrets = [config.appKey]
-        func clean(_ text: String) -> String { redact(text, secrets: secrets) }
-        func clean(_ verdict: Verdict) -> Verdict {
-            switch verdict {
-            case .accepted(let reference, let message): .accepted(reference: reference.map(clean), message: clean(message))
-            case .already(let reference, let message): .already(reference: reference.map(clean), message: clean(message))
-            case .rejected(let message): .rejected(message: clean(message))
-            case .skipped(let message): .skipped(message: clean(message))
-            }
-        }
-        switch result {
-        case .settled(let verdicts): return .settled(verdicts.mapValues(clean))
-        case .refused(let reason, let wait): return .refused(reason: clean(reason), retryAfterSeconds: wait)
-        case .maybeProcessed(let reason): return .maybeProcessed(reason: clean(reason))
-        case .batchFailed(let reason, let verdict): return .batchFailed(reason: clean(reason), verdictIfAlone: clean(verdict))
-        case .halt(let reason, let fix): return .halt(reason: clean(reason), fix: clean(fix))
-        }
+        result.mapText { redact($0, secrets: [config.appKey]) }
     }
 }
