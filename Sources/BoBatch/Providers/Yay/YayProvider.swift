@@ -100,20 +100,6 @@ public struct YayProvider: Provider {
 
     /// Nothing returned may carry the password, whatever an error page echoes.
     private func scrubbed(_ result: SubmitResult) -> SubmitResult {
-        func clean(_ verdict: Verdict) -> Verdict {
-            switch verdict {
-            case .accepted(let reference, let message): .accepted(reference: reference.map(self.clean), message: self.clean(message))
-            case .already(let reference, let message): .already(reference: reference.map(self.clean), message: self.clean(message))
-            case .rejected(let message): .rejected(message: self.clean(message))
-            case .skipped(let message): .skipped(message: self.clean(message))
-            }
-        }
-        switch result {
-        case .settled(let verdicts): return .settled(verdicts.mapValues(clean))
-        case .refused(let reason, let wait): return .refused(reason: self.clean(reason), retryAfterSeconds: wait)
-        case .maybeProcessed(let reason): return .maybeProcessed(reason: self.clean(reason))
-        case .batchFailed(let reason, let verdict): return .batchFailed(reason: self.clean(reason), verdictIfAlone: clean(verdict))
-        case .halt(let reason, let fix): return .halt(reason: self.clean(reason), fix: self.clean(fix))
-        }
+        result.mapText(clean)
     }
 }
