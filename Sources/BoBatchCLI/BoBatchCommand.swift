@@ -65,8 +65,6 @@ enum Terminal {
         FileHandle.standardError.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
     }
 
-    static func line(_ text: String) { error(text) }
-
     /// Rewrites the current terminal line (progress).
     static func overwrite(_ text: String) {
         FileHandle.standardError.write(Data("\r\u{1B}[K\(text)".utf8))

@@ -14,7 +14,7 @@ enum ProgressPrinter {
                 Terminal.overwrite(line)
                 printedLive = true
             } else {
-                Terminal.line(line)
+                Terminal.error(line)
             }
         }
         if printedLive { Terminal.overwrite("") }
@@ -43,7 +43,7 @@ enum ProgressPrinter {
 enum SummaryPrinter {
     static let order = ["accepted", "already", "rejected", "skipped", "failed", "unknown"]
 
-    static func print(_ summary: RunSummary, lanes: [LaneReport], dryRun: Bool = false) {
+    static func print(_ summary: RunSummary, dryRun: Bool = false) {
         var out = "\nrun '\(summary.run)': \(summary.input.domains) domains, \(summary.input.invalid) not domains (see invalid.tsv)\n"
         for name in summary.providers.keys.sorted() {
             let p = summary.providers[name]!

@@ -143,16 +143,16 @@ struct SubmitCommand: AsyncParsableCommand {
 
         if !quiet {
             let names = lanes.map { $0.provider.id.rawValue }.joined(separator: ", ")
-            Terminal.line("bo-batch \(BoBatchVersion.string): run '\(runName)' → \(names)\(sandbox ? " (sandbox at \(sandboxServer!.baseURL))" : ""); ledger \(ledger.path)")
+            Terminal.error("bo-batch \(BoBatchVersion.string): run '\(runName)' → \(names)\(sandbox ? " (sandbox at \(sandboxServer!.baseURL))" : ""); ledger \(ledger.path)")
         }
         let input = try job.ingest { notice in Terminal.error("bo-batch: \(notice.message)") }
         if !quiet {
-            Terminal.line("read \(input.linesRead) lines: \(input.domains) domains (\(input.newDomains) new), \(input.duplicates) duplicates, \(input.invalid) not domains")
+            Terminal.error("read \(input.linesRead) lines: \(input.domains) domains (\(input.newDomains) new), \(input.duplicates) duplicates, \(input.invalid) not domains")
         }
 
         if dryRun {
             let summary = try job.finish(input: input, reports: [], dryRun: true)
-            SummaryPrinter.print(summary, lanes: [], dryRun: true)
+            SummaryPrinter.print(summary, dryRun: true)
             withExtendedLifetime(lock) {}
             throw ExitCode(summary.exitCode)
         }
@@ -180,7 +180,7 @@ struct SubmitCommand: AsyncParsableCommand {
         if interrupted && summary.exitCode < ExitStatus.incomplete.rawValue {
             summary.exitCode = ExitStatus.incomplete.rawValue
         }
-        SummaryPrinter.print(summary, lanes: reports)
+        SummaryPrinter.print(summary)
         withExtendedLifetime(lock) {}
         if interrupted { throw ExitCode(ExitStatus.incomplete.rawValue) }
         throw ExitCode(summary.exitCode)

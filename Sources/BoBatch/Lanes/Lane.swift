@@ -126,7 +126,7 @@ public final class Lane: Sendable {
                     run: run, provider: provider.id,
                     domains.map { PairUpdate(domain: $0, state: .failed, code: "refused", message: "gave up after \(attempts) attempts; last: \(reason)") },
                     intent: intent, intentOutcome: "refused", now: wallClock())
-                await state.settledFailures(domains.count)
+                await state.settled(domains.count)
             } else {
                 try ledger.record(
                     run: run, provider: provider.id,
@@ -234,7 +234,7 @@ public final class Lane: Sendable {
         }
         if !giveUp.isEmpty {
             try ledger.record(run: run, provider: provider.id, giveUp, now: wallClock())
-            await state.settledFailures(giveUp.count)
+            await state.settled(giveUp.count)
         }
         if !resend.isEmpty {
             try await requeueAsPending(resend, message: "proven absent at the provider after: \(cause); resending", queue: queue, refusals: chunk.refusals)
@@ -265,7 +265,6 @@ public final class Lane: Sendable {
         while true {
             try await gate()
             await state.countLookup()
-            try ledger.countRequest(run: run, name: "lookups.\(provider.id.rawValue)")
             let answer = await provider.lookup(pairs.map(\.item))
             logger.info("lookup", metadata: ["asked": "\(pairs.count)", "cause": "\(cause)", "answer": "\(Self.summary(answer))"])
             switch answer {
@@ -460,7 +459,6 @@ actor LaneState {
         doneAtStart = done
     }
     func settled(_ n: Int) { doneNow += n }
-    func settledFailures(_ n: Int) { doneNow += n }
     func finalReport() -> LaneReport { report }
     func progress() -> LaneProgress {
         LaneProgress(provider: report.provider, total: total, done: doneAtStart + doneNow, doneThisInvocation: doneNow, startedAt: started, halted: report.halt != nil)

@@ -83,12 +83,6 @@ public final class Ledger: Sendable {
                     domain TEXT NOT NULL,
                     PRIMARY KEY (run, domain)
                 ) WITHOUT ROWID;
-                CREATE TABLE counters (
-                    run TEXT NOT NULL,
-                    name TEXT NOT NULL,
-                    value INTEGER NOT NULL,
-                    PRIMARY KEY (run, name)
-                ) WITHOUT ROWID;
                 """)
         }
         m.registerMigration("v2: input order index") { db in
@@ -248,7 +242,13 @@ extension Ledger {
                                       AND p2.run != pairs.run AND p2.state IN ('accepted', 'already') AND p2.updated_at >= :since)
                         """,
                     arguments: ["now": now.timeIntervalSince1970, "since": rememberSince.timeIntervalSince1970, "run": run, "provider": provider.rawValue])
-                try Self.bumpVersions(db, run: run, provider: provider, where: "state = 'already' AND attempts = 0 AND updated_at = \(now.timeIntervalSince1970)")
+                // Only the pairs this call just marked: their result files must show it.
+                try db.execute(
+                    sql: """
+                        UPDATE domains SET version = version + 1 WHERE run = ? AND domain IN
+                            (SELECT domain FROM pairs WHERE run = ? AND provider = ? AND state = 'already' AND attempts = 0 AND updated_at = ?)
+                        """,
+                    arguments: [run, run, provider.rawValue, now.timeIntervalSince1970])
             }
         }
     }
@@ -289,20 +289,6 @@ extension Ledger {
         }
     }
 
-    public func pairs(run: String, provider: ProviderID, domains: [DomainName]) throws -> [PairRow] {
-        try pool.read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT p.domain, p.seq, p.state, p.attempts, d.drop_time, d.email FROM pairs p
-                    JOIN domains d ON d.run = p.run AND d.domain = p.domain
-                    WHERE p.run = ? AND p.provider = ? AND p.domain IN (SELECT value FROM json_each(?)) ORDER BY p.seq
-                    """,
-                arguments: [run, provider.rawValue, Self.jsonArray(domains.map(\.ascii))]
-            ).map(Self.pairRow)
-        }
-    }
-
     private static func pairRow(_ row: Row) -> PairRow {
         let dropTime: Double? = row["drop_time"]
         return PairRow(
@@ -325,7 +311,6 @@ extension Ledger {
                     WHERE run = ? AND provider = ? AND domain IN (SELECT value FROM json_each(?))
                     """,
                 arguments: [id, now.timeIntervalSince1970, run, provider.rawValue, Self.jsonArray(domains.map(\.ascii))])
-            try Self.bumpCounter(db, run: run, name: "requests.\(provider.rawValue)")
             return id
         }
     }
@@ -350,19 +335,6 @@ extension Ledger {
                     sql: "UPDATE intents SET settled_at = ?, outcome = ? WHERE id = ?",
                     arguments: [now.timeIntervalSince1970, intentOutcome, intent])
             }
-        }
-    }
-
-    /// Counts a non-create request (lookups, is_processing), so the summary can show what a run sent.
-    public func countRequest(run: String, name: String) throws {
-        try pool.write { db in try Self.bumpCounter(db, run: run, name: name) }
-    }
-
-    public func counters(run: String) throws -> [String: Int] {
-        try pool.read { db in
-            Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT name, value FROM counters WHERE run = ?", arguments: [run]).map {
-                ($0["name"] as String, $0["value"] as Int)
-            })
         }
     }
 
@@ -400,18 +372,6 @@ extension Ledger {
 
     public func invalidCount(run: String) throws -> Int {
         try pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM invalid WHERE run = ?", arguments: [run]) ?? 0 }
-    }
-
-    static func bumpCounter(_ db: Database, run: String, name: String) throws {
-        try db.execute(
-            sql: "INSERT INTO counters(run, name, value) VALUES (?, ?, 1) ON CONFLICT(run, name) DO UPDATE SET value = value + 1",
-            arguments: [run, name])
-    }
-
-    static func bumpVersions(_ db: Database, run: String, provider: ProviderID, where condition: String) throws {
-        try db.execute(
-            sql: "UPDATE domains SET version = version + 1 WHERE run = ? AND domain IN (SELECT domain FROM pairs WHERE run = ? AND provider = ? AND \(condition))",
-            arguments: [run, run, provider.rawValue])
     }
 
     static func jsonArray(_ values: [String]) -> String {
