@@ -139,6 +139,38 @@ import Testing
         #expect(try states(ledger, .dnspod) == ["a.com": .unknown])
     }
 
+    @Test func refusedSendsDoNotUseUpDNSPodsSingleBlindResend() async throws {
+        let ledger = try makeLedger(["a.com"])
+        try ledger.preparePairs(run: run, providers: [.dnspod], rememberSince: .distantPast)
+        let provider = FakeProvider(id: .dnspod, maxBatch: 1)
+        provider.supportsLookup = false
+        // Refused twice (nothing done), then one unclear answer: the one blind resend is still there.
+        provider.script(
+            .refused(reason: "DNSPod says the API is used too frequently", retryAfterSeconds: nil),
+            .refused(reason: "HTTP 503", retryAfterSeconds: 1),
+            .maybeProcessed(reason: "timeout"))
+        _ = try await lane(provider, ledger).run()
+        #expect(provider.submits.count == 4)
+        #expect(try states(ledger, .dnspod) == ["a.com": .accepted])
+        let row = try #require(try ledger.pairs(run: run, provider: .dnspod, state: .accepted, afterSeq: 0, limit: 1).first)
+        #expect(row.attempts == 4)
+        #expect(row.unanswered == 1)
+    }
+
+    @Test func aRefusedRequestWaitsAloneWhileTheRestOfTheLaneGoesOn() async throws {
+        let ledger = try makeLedger(Self.names(3))
+        try ledger.preparePairs(run: run, providers: [.gname], rememberSince: .distantPast)
+        let provider = FakeProvider(id: .gname, maxBatch: 1)
+        provider.script(.refused(reason: "HTTP 503", retryAfterSeconds: 30))
+        let clock = TestClock()
+        let report = try await lane(provider, ledger, clock: clock).run()
+        // d0 is resent only after its Retry-After; d1 and d2 did not wait for it.
+        #expect(provider.submits == [["d0.com"], ["d1.com"], ["d2.com"], ["d0.com"]])
+        #expect(report.lookups == 0)
+        #expect(clock.sleeps.filter { $0 > 1 }.reduce(0, +) < 30)
+        #expect(try states(ledger, .gname).values.allSatisfy { $0 == .accepted })
+    }
+
     @Test func aBusyAccountMakesABatchErrorARetryNotAVerdict() async throws {
         let ledger = try makeLedger(["a.com"])
         try ledger.preparePairs(run: run, providers: [.dynadot], rememberSince: .distantPast)

@@ -16,7 +16,7 @@ public final class Lane: Sendable {
     let random: @Sendable () -> Double
     let wallClock: @Sendable () -> Date
     let state: LaneState
-    let pacer: RequestPacer
+    let pacer: LanePacer
     let logger: Logger
 
     public init(
@@ -34,10 +34,14 @@ public final class Lane: Sendable {
         logger[metadataKey: "provider"] = "\(provider.id.rawValue)"
         self.logger = logger
         state = LaneState(provider: provider.id, started: clock.now())
-        pacer = RequestPacer(requestsPerMinute: settings.pacing.requestsPerMinute, clock: clock)
+        pacer = LanePacer(policy: settings.pacingPolicy, clock: clock, random: random)
     }
 
-    public func progress() async -> LaneProgress { await state.progress() }
+    public func progress() async -> LaneProgress {
+        var progress = await state.progress()
+        progress.pacer = await pacer.status()
+        return progress
+    }
 
     /// Works until every pair of this provider is settled, given up on, or the lane halts or is cancelled.
     public func run() async throws -> LaneReport {
@@ -48,7 +52,7 @@ public final class Lane: Sendable {
         await state.setTotals(total: counts.values.reduce(0, +), done: counts.filter { $0.key.isSettled }.values.reduce(0, +))
 
         try await reconcileInterrupted()
-        let queue = WorkQueue(run: run, provider: id, ledger: ledger, chunkSize: provider.maxBatch)
+        let queue = WorkQueue(run: run, provider: id, ledger: ledger, chunkSize: provider.maxBatch, clock: clock)
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<max(1, settings.pacing.concurrency) {
                 group.addTask { try await self.work(queue) }
@@ -64,10 +68,17 @@ public final class Lane: Sendable {
     // MARK: the loop
 
     private func work(_ queue: WorkQueue) async throws {
-        while !Task.isCancelled, await state.halt == nil, let chunk = try await queue.next() {
-            let sendable = try await filterSkipped(chunk.pairs)
-            guard !sendable.isEmpty else { continue }
-            try await send(WorkChunk(pairs: sendable, refusals: chunk.refusals), queue: queue)
+        while !Task.isCancelled, await state.halt == nil {
+            switch try await queue.next() {
+            case .done:
+                return
+            case .wait(let seconds):
+                try await clock.sleep(seconds: seconds)
+            case .chunk(let chunk):
+                let sendable = try await filterSkipped(chunk.pairs)
+                guard !sendable.isEmpty else { continue }
+                try await send(WorkChunk(pairs: sendable), queue: queue)
+            }
         }
     }
 
@@ -91,15 +102,16 @@ public final class Lane: Sendable {
     }
 
     private func send(_ chunk: WorkChunk, queue: WorkQueue) async throws {
-        try await gate()
+        let sentAt = try await gate().sentAt
         guard await state.halt == nil else { return }
-        try Task.checkCancellation()
         let domains = chunk.pairs.map(\.item.domain)
         let intent = try ledger.beginSend(run: run, provider: provider.id, domains: domains, now: wallClock())
         await state.countCreate()
         logger.debug("create sent", metadata: ["intent": "\(intent)", "domains": "\(domains.count)", "first": "\(domains[0])"])
-        let result = await provider.submit(chunk.pairs.map(\.item))
+        let items = chunk.pairs.map(\.item)
+        let result = await Self.shielded { [provider] in await provider.submit(items) }
         logger.debug("create answered", metadata: ["intent": "\(intent)", "result": "\(Self.summary(result))"])
+        if case .refused = result {} else { await pacer.answered() }
         switch result {
         case .settled(let verdicts):
             var updates: [PairUpdate] = []
@@ -112,14 +124,16 @@ public final class Lane: Sendable {
                 }
             }
             for pair in missing {
-                updates.append(PairUpdate(domain: pair.item.domain, state: .unknown, code: "no-verdict", message: "the provider's answer did not mention this domain"))
+                updates.append(PairUpdate(domain: pair.item.domain, state: .unknown, code: "no-verdict", message: "the provider's answer did not mention this domain", unanswered: true))
             }
             try ledger.record(run: run, provider: provider.id, updates, intent: intent, intentOutcome: "settled", now: wallClock())
             await state.settled(updates.count - missing.count)
-            if !missing.isEmpty { try await reconcile(WorkChunk(pairs: missing.map { $0.afterTry() }, refusals: chunk.refusals), cause: "answer without a verdict", queue: queue) }
+            if !missing.isEmpty { try await reconcile(missing.map { $0.afterTry(unanswered: true) }, cause: "answer without a verdict", queue: queue) }
 
         case .refused(let reason, let retryAfter):
             await state.needBusyCheck()
+            // Refused before anything was done: the provider certainly did not act, so this send does not count
+            // as one that may have landed (DNSPod's single blind resend is kept for those).
             let attempts = (chunk.pairs.map(\.tries).max() ?? 0) + 1
             if attempts >= settings.maxAttempts {
                 try ledger.record(
@@ -132,33 +146,36 @@ public final class Lane: Sendable {
                     run: run, provider: provider.id,
                     domains.map { PairUpdate(domain: $0, state: .pending, code: "refused", message: "refused, will retry: \(reason)") },
                     intent: intent, intentOutcome: "refused", now: wallClock())
-                let wait = settings.backoff.delay(attempt: chunk.refusals + 1, retryAfter: retryAfter, random: random())
-                logger.info("refused, pausing the lane", metadata: ["wait": "\(String(format: "%.1f", wait))s", "reason": "\(reason)"])
-                await pacer.pause(seconds: wait)
-                await queue.requeue(WorkChunk(pairs: chunk.pairs.map { $0.afterTry() }, refusals: chunk.refusals + 1))
+                let wait = await pacer.refused(reason: reason, retryAfter: retryAfter, sentAt: sentAt)
+                let status = await pacer.status()
+                logger.info("refused; slowing the lane", metadata: [
+                    "intent": "\(intent)", "resend_in": "\(String(format: "%.1f", wait))s\(retryAfter == nil ? "" : " (Retry-After)")",
+                    "rate": "\(String(format: "%.2f", status.rate))/s", "refusals_in_a_row": "\(status.streak)", "reason": "\(reason)",
+                ])
+                await queue.requeue(WorkChunk(pairs: chunk.pairs.map { $0.afterTry(unanswered: false) }, notBefore: clock.now() + wait))
             }
 
         case .maybeProcessed(let reason):
             await state.needBusyCheck()
             try ledger.record(
                 run: run, provider: provider.id,
-                domains.map { PairUpdate(domain: $0, state: .unknown, code: "unclear", message: "no usable answer: \(reason)") },
+                domains.map { PairUpdate(domain: $0, state: .unknown, code: "unclear", message: "no usable answer: \(reason)", unanswered: true) },
                 intent: intent, intentOutcome: "unclear", now: wallClock())
-            try await reconcile(WorkChunk(pairs: chunk.pairs.map { $0.afterTry() }, refusals: chunk.refusals), cause: reason, queue: queue)
+            try await reconcile(chunk.pairs.map { $0.afterTry(unanswered: true) }, cause: reason, queue: queue)
 
         case .batchFailed(let reason, let verdictIfAlone):
             await state.needBusyCheck()
             try ledger.record(
                 run: run, provider: provider.id,
-                domains.map { PairUpdate(domain: $0, state: .unknown, code: "batch-error", message: "request failed as a whole: \(reason)") },
+                domains.map { PairUpdate(domain: $0, state: .unknown, code: "batch-error", message: "request failed as a whole: \(reason)", unanswered: true) },
                 intent: intent, intentOutcome: "batch-failed", now: wallClock())
-            let busySeen = try await gate()
-            let pairs = chunk.pairs.map { $0.withAttempts($0.attempts + 1) }
+            let busySeen = try await gate().busySeen
+            let pairs = chunk.pairs.map { $0.afterSend(unanswered: true) }
             guard let absent = try await settleByLookup(pairs, cause: reason) else { return }
             if absent.isEmpty { return }
             if busySeen {
                 // The account was still busy: the error may have been about that, not about these domains.
-                try await requeueAsPending(absent, message: "account was busy when the request failed; will resend: \(reason)", queue: queue, refusals: chunk.refusals + 1)
+                try await requeueAsPending(absent, message: "account was busy when the request failed; will resend: \(reason)", queue: queue)
             } else if absent.count == 1 {
                 let update = Self.update(absent[0].item.domain, verdictIfAlone)
                 try ledger.record(run: run, provider: provider.id, [update], now: wallClock())
@@ -166,8 +183,8 @@ public final class Lane: Sendable {
             } else {
                 let half = absent.count / 2
                 logger.info("batch failed as a whole; splitting to isolate", metadata: ["domains": "\(absent.count)", "reason": "\(reason)"])
-                try await requeueAsPending(Array(absent[..<half]), message: "isolating the domain behind: \(reason)", queue: queue, refusals: 0)
-                try await requeueAsPending(Array(absent[half...]), message: "isolating the domain behind: \(reason)", queue: queue, refusals: 0)
+                try await requeueAsPending(Array(absent[..<half]), message: "isolating the domain behind: \(reason)", queue: queue)
+                try await requeueAsPending(Array(absent[half...]), message: "isolating the domain behind: \(reason)", queue: queue)
             }
 
         case .halt(let reason, let fix):
@@ -181,13 +198,13 @@ public final class Lane: Sendable {
     }
 
     /// Puts pairs back to be sent again; awaited, so a worker never finds the queue empty while work is on its way back.
-    private func requeueAsPending(_ pairs: [PairRow], message: String, queue: WorkQueue, refusals: Int) async throws {
+    private func requeueAsPending(_ pairs: [PairRow], message: String, queue: WorkQueue) async throws {
         try ledger.record(run: run, provider: provider.id, pairs.map { PairUpdate(domain: $0.item.domain, state: .pending, code: "requeued", message: message) }, now: wallClock())
         // Reconciliation can gather more pairs than one create takes (a lookup of many interrupted pairs):
         // never hand the provider more than its limit.
         let size = max(1, provider.maxBatch)
         for start in stride(from: 0, to: pairs.count, by: size) {
-            await queue.requeue(WorkChunk(pairs: Array(pairs[start..<min(start + size, pairs.count)]), refusals: refusals))
+            await queue.requeue(WorkChunk(pairs: Array(pairs[start..<min(start + size, pairs.count)])))
         }
     }
 
@@ -197,12 +214,12 @@ public final class Lane: Sendable {
     /// are settled by lookup before any new create goes out.
     private func reconcileInterrupted() async throws {
         var after = 0
-        let queue = WorkQueue(run: run, provider: provider.id, ledger: ledger, chunkSize: provider.maxBatch)
+        let queue = WorkQueue(run: run, provider: provider.id, ledger: ledger, chunkSize: provider.maxBatch, clock: clock)
         while await state.halt == nil {
             let pairs = try ledger.pairs(run: run, provider: provider.id, state: .unknown, afterSeq: after, limit: max(1, provider.maxLookupBatch))
             guard let last = pairs.last else { break }
             after = last.seq
-            try await reconcile(WorkChunk(pairs: pairs, refusals: 0), cause: "earlier attempt ended without an answer", queue: queue)
+            try await reconcile(pairs, cause: "earlier attempt ended without an answer", queue: queue)
         }
         // Whatever reconciliation proved absent goes out again through the normal path.
         if await queue.hasRequeued {
@@ -214,15 +231,19 @@ public final class Lane: Sendable {
     }
 
     private func workRequeued(_ queue: WorkQueue) async throws {
-        while !Task.isCancelled, await state.halt == nil, let chunk = await queue.nextRequeued() {
-            try await send(chunk, queue: queue)
+        while !Task.isCancelled, await state.halt == nil {
+            switch await queue.nextRequeued() {
+            case .done: return
+            case .wait(let seconds): try await clock.sleep(seconds: seconds)
+            case .chunk(let chunk): try await send(chunk, queue: queue)
+            }
         }
     }
 
     /// Looks the chunk up: what the provider holds is accepted; what it proves absent is resent (within the
     /// attempt budget); what it cannot tell stays `unknown` with the reason.
-    private func reconcile(_ chunk: WorkChunk, cause: String, queue: WorkQueue) async throws {
-        guard let absent = try await settleByLookup(chunk.pairs, cause: cause), !absent.isEmpty else { return }
+    private func reconcile(_ pairs: [PairRow], cause: String, queue: WorkQueue) async throws {
+        guard let absent = try await settleByLookup(pairs, cause: cause), !absent.isEmpty else { return }
         var resend: [PairRow] = []
         var giveUp: [PairUpdate] = []
         for pair in absent {
@@ -237,7 +258,7 @@ public final class Lane: Sendable {
             await state.settled(giveUp.count)
         }
         if !resend.isEmpty {
-            try await requeueAsPending(resend, message: "proven absent at the provider after: \(cause); resending", queue: queue, refusals: chunk.refusals)
+            try await requeueAsPending(resend, message: "proven absent at the provider after: \(cause); resending", queue: queue)
         }
     }
 
@@ -263,10 +284,12 @@ public final class Lane: Sendable {
     private func settleByOneLookup(_ pairs: [PairRow], cause: String) async throws -> [PairRow]? {
         var attempt = 0
         while true {
-            try await gate()
+            let sentAt = try await gate().sentAt
             await state.countLookup()
-            let answer = await provider.lookup(pairs.map(\.item))
+            let items = pairs.map(\.item)
+            let answer = await Self.shielded { [provider] in await provider.lookup(items) }
             logger.info("lookup", metadata: ["asked": "\(pairs.count)", "cause": "\(cause)", "answer": "\(Self.summary(answer))"])
+            if case .unavailable = answer {} else { await pacer.answered() }
             switch answer {
             case .found(let held):
                 let updates = pairs.compactMap { pair -> PairUpdate? in
@@ -277,8 +300,9 @@ public final class Lane: Sendable {
                 await state.settled(updates.count)
                 return pairs.filter { held[$0.item.domain] == nil }
             case .unsupported(let reason):
-                // Without a lookup a resend is a gamble: allow exactly one.
-                let (once, twice) = (pairs.filter { $0.attempts < 2 }, pairs.filter { $0.attempts >= 2 })
+                // Without a lookup a resend is a gamble: allow exactly one. Only sends that may have landed count
+                // (refused ones do not: the provider said it did nothing).
+                let (once, twice) = (pairs.filter { $0.unanswered < 2 }, pairs.filter { $0.unanswered >= 2 })
                 if !twice.isEmpty {
                     try ledger.record(
                         run: run, provider: provider.id,
@@ -296,7 +320,8 @@ public final class Lane: Sendable {
                         now: wallClock())
                     return nil
                 }
-                await pacer.pause(seconds: settings.backoff.delay(attempt: attempt, retryAfter: nil, random: random()))
+                // A lookup that failed may mean the account is asked too often: the lane slows, and this lookup waits.
+                try await clock.sleep(seconds: await pacer.refused(reason: "lookup failed: \(reason)", retryAfter: nil, sentAt: sentAt))
             case .halt(let reason, let fix):
                 await state.setHalt(reason: reason, fix: fix)
                 return nil
@@ -306,15 +331,16 @@ public final class Lane: Sendable {
 
     // MARK: gates
 
-    /// Waits for the pacer, and — after anything unclear — for the account to be idle.
-    /// Returns whether the account was seen busy.
+    /// Waits for the pacer, and — after anything unclear — for the account to be idle. Returns when the request
+    /// may start and whether the account was seen busy. Throws once the lane is cancelled: nothing new starts
+    /// after a signal, while requests already on the wire finish (see `shielded`).
     @discardableResult
-    private func gate() async throws -> Bool {
+    private func gate() async throws -> (sentAt: Double, busySeen: Bool) {
         var busySeen = false
         if await state.takeBusyCheck() {
             var polls = 0
             while polls < settings.maxBusyPolls {
-                try await pacer.acquire()
+                _ = try await pacer.acquire()
                 polls += 1
                 await state.countBusyPoll()
                 let answer = await provider.accountBusy()
@@ -323,8 +349,15 @@ public final class Lane: Sendable {
                 try await clock.sleep(seconds: settings.backoff.delay(attempt: min(polls, 4), retryAfter: nil, random: 0.5 + random() / 2))
             }
         }
-        try await pacer.acquire()
-        return busySeen
+        let sentAt = try await pacer.acquire()
+        try Task.checkCancellation()
+        return (sentAt, busySeen)
+    }
+
+    /// Runs a provider call to its end even when the lane is cancelled (the first SIGINT/SIGTERM): an answer on
+    /// its way is recorded with its verdict, never thrown away. The transport's time limit bounds the wait.
+    private static func shielded<T: Sendable>(_ call: @escaping @Sendable () async -> T) async -> T {
+        await Task { await call() }.value
     }
 
     private func markUnsentAsHalted(_ halt: (reason: String, fix: String)) throws {
@@ -371,16 +404,17 @@ public final class Lane: Sendable {
 }
 
 extension PairRow {
-    func withAttempts(_ n: Int) -> PairRow {
+    /// After a send (mirrors what the ledger counted); `unanswered` when it may have landed without an answer.
+    func afterSend(unanswered: Bool) -> PairRow {
         var copy = self
-        copy.attempts = n
+        copy.attempts += 1
+        if unanswered { copy.unanswered += 1 }
         return copy
     }
 
-    /// After a send that got no verdict: one more send, and one more try against this invocation's budget.
-    func afterTry() -> PairRow {
-        var copy = self
-        copy.attempts += 1
+    /// After a send that got no verdict: also one more try against this invocation's budget.
+    func afterTry(unanswered: Bool) -> PairRow {
+        var copy = afterSend(unanswered: unanswered)
         copy.tries += 1
         return copy
     }
@@ -388,44 +422,65 @@ extension PairRow {
 
 struct WorkChunk: Sendable {
     var pairs: [PairRow]
-    /// Refusals this chunk has met in a row (drives the backoff).
-    var refusals: Int
+    /// Not to be sent before this lane-clock time (a refused request's wait).
+    var notBefore: Double = 0
+}
+
+/// What a worker gets from the queue.
+enum WorkTake: Sendable {
+    case chunk(WorkChunk)
+    /// Nothing is ready yet, but a refused chunk will be in this many seconds.
+    case wait(Double)
+    case done
 }
 
 /// Hands out chunks: first those put back (split halves, refused, proven absent), then fresh pending
 /// pairs from the ledger in input order, read page by page so memory stays flat.
+/// A refused chunk waits for its own time while fresh work goes ahead, so one refusal never idles the lane.
 actor WorkQueue {
     let run: String
     let provider: ProviderID
     let ledger: Ledger
     let chunkSize: Int
+    let clock: any LaneClock
     private var requeued: [WorkChunk] = []
     private var cursor = 0
     private var exhausted = false
 
-    init(run: String, provider: ProviderID, ledger: Ledger, chunkSize: Int) {
+    init(run: String, provider: ProviderID, ledger: Ledger, chunkSize: Int, clock: any LaneClock) {
         self.run = run
         self.provider = provider
         self.ledger = ledger
         self.chunkSize = chunkSize
+        self.clock = clock
     }
 
     var hasRequeued: Bool { !requeued.isEmpty }
 
     func requeue(_ chunk: WorkChunk) { requeued.append(chunk) }
 
-    func nextRequeued() -> WorkChunk? { requeued.isEmpty ? nil : requeued.removeFirst() }
-
-    func next() throws -> WorkChunk? {
-        if let chunk = nextRequeued() { return chunk }
-        guard !exhausted else { return nil }
-        let pairs = try ledger.pairs(run: run, provider: provider, state: .pending, afterSeq: cursor, limit: chunkSize)
-        guard let last = pairs.last else {
-            exhausted = true
-            return nil
+    /// The first put-back chunk that is due; or how long until one is; or `.done` when none is left.
+    func nextRequeued() -> WorkTake {
+        guard !requeued.isEmpty else { return .done }
+        let now = clock.now()
+        if let index = requeued.firstIndex(where: { $0.notBefore <= now }) {
+            return .chunk(requeued.remove(at: index))
         }
-        cursor = last.seq
-        return WorkChunk(pairs: pairs, refusals: 0)
+        return .wait(requeued.map(\.notBefore).min()! - now)
+    }
+
+    func next() throws -> WorkTake {
+        let ready = nextRequeued()
+        if case .chunk = ready { return ready }
+        if !exhausted {
+            let pairs = try ledger.pairs(run: run, provider: provider, state: .pending, afterSeq: cursor, limit: chunkSize)
+            if let last = pairs.last {
+                cursor = last.seq
+                return .chunk(WorkChunk(pairs: pairs))
+            }
+            exhausted = true
+        }
+        return ready
     }
 }
 
@@ -461,6 +516,6 @@ actor LaneState {
     func settled(_ n: Int) { doneNow += n }
     func finalReport() -> LaneReport { report }
     func progress() -> LaneProgress {
-        LaneProgress(provider: report.provider, total: total, done: doneAtStart + doneNow, doneThisInvocation: doneNow, startedAt: started, halted: report.halt != nil)
+        LaneProgress(provider: report.provider, total: total, done: doneAtStart + doneNow, doneThisInvocation: doneNow, startedAt: started, halted: report.halt != nil, pacer: nil)
     }
 }

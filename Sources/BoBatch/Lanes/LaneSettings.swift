@@ -8,13 +8,22 @@ public struct LaneSettings: Sendable {
     public var backoff: Backoff
     /// Polls of an account-busy gate (Dynadot's is_processing) before going ahead anyway.
     public var maxBusyPolls: Int
+    /// The longest wait refusals in a row can grow to (and the lane's lowest rate: one request per this many
+    /// seconds). `Retry-After` is honoured beyond it.
+    public var refusalCap: Double
 
-    public init(pacing: Pacing, maxAttempts: Int = 5, maxLookupAttempts: Int = 5, backoff: Backoff = Backoff(), maxBusyPolls: Int = 30) {
+    public init(pacing: Pacing, maxAttempts: Int = 5, maxLookupAttempts: Int = 5, backoff: Backoff = Backoff(), maxBusyPolls: Int = 30, refusalCap: Double = 60) {
         self.pacing = pacing
         self.maxAttempts = maxAttempts
         self.maxLookupAttempts = maxLookupAttempts
         self.backoff = backoff
         self.maxBusyPolls = maxBusyPolls
+        self.refusalCap = refusalCap
+    }
+
+    /// The adaptive pacing these settings ask for.
+    public var pacingPolicy: PacingPolicy {
+        PacingPolicy(ceiling: pacing.requestsPerMinute / 60, base: backoff.base, cap: refusalCap)
     }
 }
 
@@ -41,4 +50,6 @@ public struct LaneProgress: Sendable {
     public var doneThisInvocation: Int
     public var startedAt: Double
     public var halted: Bool
+    /// The lane's adaptive pacing now (slowed by refusals, and why).
+    public var pacer: PacerStatus?
 }

@@ -90,6 +90,11 @@ public final class Ledger: Sendable {
             // run per batch, quadratic over a million-line list.
             try db.execute(sql: "CREATE INDEX domains_seq ON domains(run, seq)")
         }
+        m.registerMigration("v3: sends that may have landed") { db in
+            // `attempts` counts every send; `unanswered` only those that ended without an answer (maybe processed,
+            // or interrupted on the wire). A refusal is an answer: the provider did nothing.
+            try db.execute(sql: "ALTER TABLE pairs ADD COLUMN unanswered INTEGER NOT NULL DEFAULT 0")
+        }
         return m
     }
 }
@@ -114,8 +119,11 @@ public struct PairRow: Sendable, Equatable {
     public var item: BackorderItem
     public var seq: Int
     public var state: PairState
-    /// Every send of this pair, in every invocation (the ledger's count; DNSPod's single resend relies on it).
+    /// Every send of this pair, in every invocation (the ledger's count).
     public var attempts: Int
+    /// The sends, in every invocation, that may have landed without an answer (not the refused ones): what
+    /// DNSPod's single blind resend counts.
+    public var unanswered: Int = 0
     /// Sends of this pair in this invocation that ended without a verdict (refused, or unclear and then proven
     /// absent): what `--max-attempts` bounds. Kept in memory only, so every invocation starts a fresh budget and
     /// the sends that isolate a bad domain in a failed batch do not use it up.
@@ -129,13 +137,16 @@ public struct PairUpdate: Sendable {
     public var code: String?
     public var message: String
     public var reference: String?
+    /// The send this update closes may have landed without an answer (counted in `PairRow.unanswered`).
+    public var unanswered: Bool
 
-    public init(domain: DomainName, state: PairState, code: String? = nil, message: String, reference: String? = nil) {
+    public init(domain: DomainName, state: PairState, code: String? = nil, message: String, reference: String? = nil, unanswered: Bool = false) {
         self.domain = domain
         self.state = state
         self.code = code
         self.message = message
         self.reference = reference
+        self.unanswered = unanswered
     }
 }
 
@@ -261,7 +272,7 @@ extension Ledger {
         try pool.write { db in
             try db.execute(
                 sql: """
-                    UPDATE pairs SET state = 'unknown', updated_at = ?,
+                    UPDATE pairs SET state = 'unknown', updated_at = ?, unanswered = unanswered + 1,
                         message = 'interrupted after the request was committed (intent ' || COALESCE(intent, '?') || '); checking with the provider before any resend'
                     WHERE run = ? AND provider = ? AND state = 'sending'
                     """,
@@ -280,7 +291,7 @@ extension Ledger {
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT p.domain, p.seq, p.state, p.attempts, d.drop_time, d.email FROM pairs p
+                    SELECT p.domain, p.seq, p.state, p.attempts, p.unanswered, d.drop_time, d.email FROM pairs p
                     JOIN domains d ON d.run = p.run AND d.domain = p.domain
                     WHERE p.run = ? AND p.provider = ? AND p.state = ? AND p.seq > ? ORDER BY p.seq LIMIT ?
                     """,
@@ -295,7 +306,7 @@ extension Ledger {
             item: BackorderItem(
                 domain: DomainName(validatedASCII: row["domain"]),
                 attributes: DomainAttributes(dropTime: dropTime.map(Date.init(timeIntervalSince1970:)), email: row["email"])),
-            seq: row["seq"], state: PairState(rawValue: row["state"]) ?? .unknown, attempts: row["attempts"])
+            seq: row["seq"], state: PairState(rawValue: row["state"]) ?? .unknown, attempts: row["attempts"], unanswered: row["unanswered"])
     }
 
     /// The write-ahead intent: committed before the create leaves the process. Returns the intent id.
@@ -320,13 +331,13 @@ extension Ledger {
         guard !updates.isEmpty || intent != nil else { return }
         try pool.write { db in
             let statement = try db.cachedStatement(sql: """
-                UPDATE pairs SET state = ?, code = ?, message = ?, reference = COALESCE(?, reference), updated_at = ?
+                UPDATE pairs SET state = ?, code = ?, message = ?, reference = COALESCE(?, reference), updated_at = ?, unanswered = unanswered + ?
                 WHERE run = ? AND provider = ? AND domain = ?
                 """)
             let bump = try db.cachedStatement(sql: "UPDATE domains SET version = version + 1 WHERE run = ? AND domain = ?")
             for u in updates {
                 try statement.execute(arguments: [
-                    u.state.rawValue, u.code, u.message, u.reference, now.timeIntervalSince1970, run, provider.rawValue, u.domain.ascii,
+                    u.state.rawValue, u.code, u.message, u.reference, now.timeIntervalSince1970, u.unanswered ? 1 : 0, run, provider.rawValue, u.domain.ascii,
                 ])
                 try bump.execute(arguments: [run, u.domain.ascii])
             }

@@ -70,7 +70,13 @@ public enum ProviderCatalog {
             // The sandbox enforces its own limits; the real providers' pacing would only make the demo slow.
             built.pacing.requestsPerMinute = max(built.pacing.requestsPerMinute, 60_000)
         }
-        return LaneSetup(provider: built.provider, settings: LaneSettings(pacing: built.pacing, maxAttempts: maxAttempts))
+        return LaneSetup(provider: built.provider, settings: LaneSettings(pacing: built.pacing, maxAttempts: maxAttempts, refusalCap: refusalCap(id)))
+    }
+
+    /// The longest wait that refusals in a row may grow to. DNSPod bans an account's API access for about an hour
+    /// after misuse (PROVIDERS.md), so its lane backs off further than the others before trying again.
+    static func refusalCap(_ id: ProviderID) -> Double {
+        id == .dnspod ? 600 : 60
     }
 
     /// `BO_BATCH_TIMEOUT`: the longest any one request may take, in seconds (providers' own limits apply below it).

@@ -15,6 +15,7 @@ struct FaultDecision: Sendable {
     var variant: UInt64
     var hangSeconds: Double
     var hostileBodyBytes: Int
+    var retryAfterSeconds: Int = 1
 
     static let clean = FaultDecision(fault: nil, latencyMs: 0, variant: 0, hangSeconds: 0, hostileBodyBytes: 0)
 }
@@ -91,6 +92,7 @@ final class FaultInjector: Sendable {
         decision.variant = StableRandom.value(seed: seed, parts + ["variant"])
         decision.hangSeconds = faults.hangSeconds
         decision.hostileBodyBytes = faults.hostileBodyBytes
+        decision.retryAfterSeconds = faults.retryAfterSeconds
         if let latency = faults.latency {
             decision.latencyMs = latency.milliseconds(draw: StableRandom.unit(seed: seed, parts + ["latency"]))
         }

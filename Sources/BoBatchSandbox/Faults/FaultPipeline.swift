@@ -85,6 +85,10 @@ struct FaultPipeline: Sendable {
                 return PipelineOutcome(response: Self.serviceUnavailable.response, fault: .refuse)
             }
             return PipelineOutcome(response: provider.refuseAnswer(variant: decision.variant >> 2, command: command).response, fault: .refuse)
+        case .tooManyRequests:
+            return PipelineOutcome(response: Self.tooManyRequests(retryAfter: decision.retryAfterSeconds).response, fault: .tooManyRequests)
+        case .serviceUnavailable:
+            return PipelineOutcome(response: Self.serviceUnavailable(retryAfter: decision.retryAfterSeconds).response, fault: .serviceUnavailable)
         case .dropBeforeProcessing:
             return PipelineOutcome(response: await drop(context), fault: .dropBeforeProcessing)
         default:
@@ -118,11 +122,21 @@ struct FaultPipeline: Sendable {
         return Response(status: .ok)
     }
 
-    static let serviceUnavailable = Answer(
-        status: .serviceUnavailable, contentType: "text/html",
-        body: "<html>\r\n<head><title>503 Service Temporarily Unavailable</title></head>\r\n<body>\r\n<center><h1>503 Service Temporarily Unavailable</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n",
-        headers: [.retryAfter: "1"]
-    )
+    static let serviceUnavailable = serviceUnavailable(retryAfter: 1)
+
+    static func serviceUnavailable(retryAfter: Int) -> Answer {
+        Answer(
+            status: .serviceUnavailable, contentType: "text/html",
+            body: "<html>\r\n<head><title>503 Service Temporarily Unavailable</title></head>\r\n<body>\r\n<center><h1>503 Service Temporarily Unavailable</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n",
+            headers: [.retryAfter: "\(retryAfter)"])
+    }
+
+    static func tooManyRequests(retryAfter: Int) -> Answer {
+        Answer(
+            status: .tooManyRequests, contentType: "text/html",
+            body: "<html>\r\n<head><title>429 Too Many Requests</title></head>\r\n<body>\r\n<center><h1>429 Too Many Requests</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n",
+            headers: [.retryAfter: "\(retryAfter)"])
+    }
 
     static let internalServerError = Answer.html(
         status: .internalServerError,

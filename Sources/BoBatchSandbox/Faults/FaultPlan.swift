@@ -106,6 +106,12 @@ public struct ProviderFaults: Sendable, Codable, Equatable {
     /// too high", Yay 429 + Retry-After, 1API 421 or 425, DNSPod -2) or, for some draws, a generic HTTP 503 with
     /// Retry-After.
     public var refuse: Double
+    /// Nothing is processed; HTTP 429 with `Retry-After: ` ``retryAfterSeconds``, whatever the provider.
+    public var tooManyRequests: Double
+    /// Nothing is processed; HTTP 503 with `Retry-After: ` ``retryAfterSeconds``, whatever the provider.
+    public var serviceUnavailable: Double
+    /// The `Retry-After` of ``tooManyRequests`` and ``serviceUnavailable``, in seconds.
+    public var retryAfterSeconds: Int
     /// The request is read, then the connection is closed without an answer; nothing is processed.
     public var dropBeforeProcessing: Double
     /// The request is processed (the create lands), then the connection is closed without an answer.
@@ -142,7 +148,8 @@ public struct ProviderFaults: Sendable, Codable, Equatable {
     public var fieldDrift: Double
 
     public init(
-        latency: Latency? = nil, refuse: Double = 0, dropBeforeProcessing: Double = 0, dropAfterProcessing: Double = 0,
+        latency: Latency? = nil, refuse: Double = 0, tooManyRequests: Double = 0, serviceUnavailable: Double = 0, retryAfterSeconds: Int = 1,
+        dropBeforeProcessing: Double = 0, dropAfterProcessing: Double = 0,
         hangAfterProcessing: Double = 0, hangSeconds: Double = 30, serverErrorAfterProcessing: Double = 0,
         malformedAfterProcessing: Double = 0, hostileBody: Double = 0, hostileBodyBytes: Int = 64 << 20,
         busyWindow: Int = 0, accountFailure: AccountFailure? = nil, hugeList: Int = 0, applyToLookups: Bool = false,
@@ -150,6 +157,9 @@ public struct ProviderFaults: Sendable, Codable, Equatable {
     ) {
         self.latency = latency
         self.refuse = refuse
+        self.tooManyRequests = tooManyRequests
+        self.serviceUnavailable = serviceUnavailable
+        self.retryAfterSeconds = retryAfterSeconds
         self.dropBeforeProcessing = dropBeforeProcessing
         self.dropAfterProcessing = dropAfterProcessing
         self.hangAfterProcessing = hangAfterProcessing
@@ -168,7 +178,7 @@ public struct ProviderFaults: Sendable, Codable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case latency, refuse, dropBeforeProcessing, dropAfterProcessing, hangAfterProcessing, hangSeconds
+        case latency, refuse, tooManyRequests, serviceUnavailable, retryAfterSeconds, dropBeforeProcessing, dropAfterProcessing, hangAfterProcessing, hangSeconds
         case serverErrorAfterProcessing, malformedAfterProcessing, hostileBody, hostileBodyBytes, busyWindow
         case accountFailure, hugeList, applyToLookups, requestsPerMinute, concurrentRequestsPerKey, fieldDrift
     }
@@ -179,6 +189,9 @@ public struct ProviderFaults: Sendable, Codable, Equatable {
         let defaults = ProviderFaults()
         latency = try c.decodeIfPresent(Latency.self, forKey: .latency)
         refuse = try c.decodeIfPresent(Double.self, forKey: .refuse) ?? defaults.refuse
+        tooManyRequests = try c.decodeIfPresent(Double.self, forKey: .tooManyRequests) ?? 0
+        serviceUnavailable = try c.decodeIfPresent(Double.self, forKey: .serviceUnavailable) ?? 0
+        retryAfterSeconds = try c.decodeIfPresent(Int.self, forKey: .retryAfterSeconds) ?? defaults.retryAfterSeconds
         dropBeforeProcessing = try c.decodeIfPresent(Double.self, forKey: .dropBeforeProcessing) ?? 0
         dropAfterProcessing = try c.decodeIfPresent(Double.self, forKey: .dropAfterProcessing) ?? 0
         hangAfterProcessing = try c.decodeIfPresent(Double.self, forKey: .hangAfterProcessing) ?? 0
@@ -199,7 +212,8 @@ public struct ProviderFaults: Sendable, Codable, Equatable {
     /// The probabilistic faults, in the order they are tried.
     var weightedFaults: [(FaultKind, Double)] {
         [
-            (.refuse, refuse), (.dropBeforeProcessing, dropBeforeProcessing),
+            (.refuse, refuse), (.tooManyRequests, tooManyRequests), (.serviceUnavailable, serviceUnavailable),
+            (.dropBeforeProcessing, dropBeforeProcessing),
             (.dropAfterProcessing, dropAfterProcessing), (.hangAfterProcessing, hangAfterProcessing),
             (.serverErrorAfterProcessing, serverErrorAfterProcessing),
             (.malformedAfterProcessing, malformedAfterProcessing), (.hostileBody, hostileBody),
@@ -291,8 +305,8 @@ public struct FaultPlanError: Error, CustomStringConvertible, Equatable {
 
 /// The faults the sandbox counts in ``SandboxStats/faults``.
 public enum FaultKind: String, Sendable, Codable, CaseIterable {
-    case refuse, dropBeforeProcessing, dropAfterProcessing, hangAfterProcessing, serverErrorAfterProcessing
-    case malformedAfterProcessing, hostileBody, accountFailure, rateLimited, busyWindow, fieldDrift
+    case refuse, tooManyRequests, serviceUnavailable, dropBeforeProcessing, dropAfterProcessing, hangAfterProcessing
+    case serverErrorAfterProcessing, malformedAfterProcessing, hostileBody, accountFailure, rateLimited, busyWindow, fieldDrift
 }
 
 private struct AnyKey: CodingKey {
