@@ -29,6 +29,8 @@ struct SubmitCommand: AsyncParsableCommand {
 
             RESULTS: DIR/<domain>.json per domain, DIR/invalid.tsv, DIR/summary.json
             (DIR: --out, default results/RUN; results/sandbox/RUN with --sandbox).
+            Names over 195 characters get a shortened file name (see README);
+            the file's "domain" field holds the whole name.
 
             EXAMPLES
               bo-batch submit --sandbox samples/drops-2025-10-27.txt

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Glibc
 import GRDB
@@ -51,6 +52,32 @@ public struct ResultWriter: Sendable {
         }
     }
 
+    // MARK: file names
+
+    /// The longest result file name bo-batch makes, in bytes. NAME_MAX is 255 bytes on ext4, XFS, Btrfs, tmpfs
+    /// and APFS, and a domain name may be 253 octets, so `NAME.json` can be 258. 200 leaves room for the names
+    /// other tools derive from ours (rsync's `.NAME.XXXXXX`, editor swap and backup files, `.orig`, `.~1~`)
+    /// while every name up to 195 octets, which is nearly every real one, keeps its plain `NAME.json`.
+    public static let maxFileNameBytes = 200
+    /// Hex digits of the name's SHA-256 in a shortened file name: 64 bits, so even among 65,536 names sharing
+    /// the kept prefix the chance that any two get the same file is about 2^-33.
+    static let hashDigits = 16
+
+    /// The file a domain's result goes to: `NAME.json`, or, when that would be longer than
+    /// ``maxFileNameBytes``, the name's first 178 octets, `_`, 16 hex digits of the SHA-256 of the whole name,
+    /// and `.json` (200 bytes). No domain name contains `_`, so a shortened name never equals a plain one; the
+    /// file's `domain` field holds the whole name.
+    public static func fileName(for domain: String) -> String {
+        let plain = domain + ".json"
+        if plain.utf8.count <= maxFileNameBytes { return plain }
+        let hex = SHA256.hash(data: Data(domain.utf8)).prefix(hashDigits / 2).map { String(format: "%02x", $0) }.joined()
+        let keep = maxFileNameBytes - "_".utf8.count - hashDigits - ".json".utf8.count
+        // Domain names are ASCII, so cutting at a byte count cuts between characters.
+        return String(decoding: domain.utf8.prefix(keep), as: UTF8.self) + "_" + hex + ".json"
+    }
+
+    // MARK: writing
+
     /// Writes the files of every domain that changed since its file was last written. Returns how many.
     @discardableResult
     public func flush(maxFiles: Int = .max) throws -> Int {
@@ -91,7 +118,9 @@ public struct ResultWriter: Sendable {
             }
             if batch.isEmpty { break }
             for entry in batch {
-                try write(try encoder.encode(entry.file), to: "\(entry.file.domain).json")
+                let name = Self.fileName(for: entry.file.domain)
+                try write(try encoder.encode(entry.file), to: name)
+                if name != entry.file.domain + ".json" { removeUnshortenedFile(of: entry.file.domain) }
             }
             try ledger.pool.write { db in
                 let statement = try db.cachedStatement(sql: "UPDATE domains SET written = ? WHERE run = ? AND domain = ?")
@@ -100,6 +129,14 @@ public struct ResultWriter: Sendable {
             written += batch.count
         }
         return written
+    }
+
+    /// Before names were shortened, a name of 196 to 250 octets was written as `NAME.json`; that file is the
+    /// same domain's, now stale, and would be found before the current one.
+    private func removeUnshortenedFile(of domain: String) {
+        let old = domain + ".json"
+        guard old.utf8.count <= Int(NAME_MAX) else { return }
+        unlink(path(of: old))
     }
 
     /// `invalid.tsv`: file, line, text, reason for every input line that is not a domain.
@@ -124,13 +161,24 @@ public struct ResultWriter: Sendable {
         try write(try encoder.encode(summary), to: "summary.json")
     }
 
-    /// Writes `data` to `.NAME.PID.RANDOM.tmp`, then renames it over NAME: a reader (or a crash) sees the old file
-    /// or the new one, never half of one.
+    private func path(of name: String) -> String {
+        (directory as NSString).appendingPathComponent(name)
+    }
+
+    /// Writes `data` to a temporary file, then renames it over NAME: a reader (or a crash) sees the old file or
+    /// the new one, never half of one. The temporary name, `.bo-batch.PID.RANDOM.tmp`, is short whatever NAME
+    /// is (at most 35 bytes), and lives in the same directory, so the rename stays atomic.
     private func write(_ data: Data, to name: String) throws {
-        let path = (directory as NSString).appendingPathComponent(name)
-        let temp = (directory as NSString).appendingPathComponent(".\(name).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp")
-        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw ResultWriterError(message: "cannot write \(temp): \(String(cString: strerror(errno)))") }
+        let target = path(of: name)
+        var temp = ""
+        var fd: Int32 = -1
+        // A clash of pid and 32 random bits (a leftover of a recycled pid) is retried, not reported.
+        for _ in 0..<3 {
+            temp = self.path(of: ".bo-batch.\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp")
+            fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+            if fd >= 0 || errno != EEXIST { break }
+        }
+        guard fd >= 0 else { throw ResultWriterError(message: "cannot write \(target): cannot create a temporary file in \(directory): \(String(cString: strerror(errno)))") }
         let written = data.withUnsafeBytes { buffer -> Int in
             var offset = 0
             while offset < buffer.count {
@@ -144,16 +192,17 @@ public struct ResultWriter: Sendable {
             return offset
         }
         let writeError = written < 0 ? String(cString: strerror(errno)) : nil
-        close(fd)
-        guard writeError == nil, rename(temp, path) == 0 else {
-            let reason = writeError ?? String(cString: strerror(errno))
+        // ENOSPC and EDQUOT may only show at close on network file systems.
+        let closeError = close(fd) != 0 ? String(cString: strerror(errno)) : nil
+        guard writeError == nil, closeError == nil, rename(temp, target) == 0 else {
+            let reason = writeError ?? closeError ?? String(cString: strerror(errno))
             unlink(temp)
-            throw ResultWriterError(message: "cannot write \(path): \(reason)")
+            throw ResultWriterError(message: "cannot write \(target): \(reason)")
         }
     }
 
-    /// A run killed mid-write leaves its `.NAME.PID.N.tmp` behind; those of processes that are gone are removed,
-    /// so the results directory holds only whole files.
+    /// A run killed mid-write leaves its `.bo-batch.PID.N.tmp` (older versions: `.NAME.PID.N.tmp`) behind; those of
+    /// processes that are gone are removed, so the results directory holds only whole files.
     static func removeStaleTemporaryFiles(in directory: String) {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
         for name in names where name.hasPrefix(".") && name.hasSuffix(".tmp") {
