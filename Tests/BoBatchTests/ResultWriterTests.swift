@@ -97,6 +97,7 @@ enum LongNames {
         let long = LongNames.name(octets: 253)
         let summary = try await runJob(["a.com", long, "b.com"], out: out, ledgerDirectory: TestPaths.temporaryDirectory())
         #expect(summary.exitCode == ExitStatus.success.rawValue)
+        #expect(summary.resultFileErrors == 0)
         let file = try json("\(out)/\(ResultWriter.fileName(for: long))")
         #expect(file["domain"] as? String == long)
         #expect(((file["outcomes"] as? [String: Any])?["dynadot"] as? [String: Any])?["state"] as? String == "accepted")
@@ -104,6 +105,58 @@ enum LongNames {
             #expect(FileManager.default.fileExists(atPath: "\(out)/\(name)"), "\(name)")
         }
         #expect(try hiddenFiles(out).isEmpty, "temporary files left behind")
+    }
+
+    @Test func oneFileThatCannotBeWrittenIsReportedAndEverythingElseIsWritten() async throws {
+        let out = TestPaths.temporaryDirectory("writer-out")
+        let state = TestPaths.temporaryDirectory()
+        // A directory where b.com's file belongs: the rename onto it fails (as root too, unlike permissions).
+        try FileManager.default.createDirectory(atPath: "\(out)/b.com.json", withIntermediateDirectories: false)
+        let long = LongNames.name(octets: 250)
+        let domains = ["a.com", "b.com", "c.com", long] + (0..<600).map { "bulk\($0).net" }
+        let summary = try await runJob(domains + ["not a domain"], out: out, ledgerDirectory: state)
+
+        // Every other file is there, and so are invalid.tsv and summary.json.
+        for name in domains where name != "b.com" {
+            let file = try json("\(out)/\(ResultWriter.fileName(for: name))")
+            #expect(file["domain"] as? String == name)
+        }
+        let invalid = try String(contentsOfFile: "\(out)/invalid.tsv", encoding: .utf8)
+        #expect(invalid.contains("not a domain"))
+        // The failure is in the summary, with the file, the domain and the system's reason.
+        #expect(summary.resultFileErrors == 1)
+        let failure = try #require(summary.unwrittenResultFiles.first)
+        #expect(failure.file == "\(out)/b.com.json")
+        #expect(failure.domain == "b.com")
+        #expect(failure.error == String(cString: strerror(EISDIR)))
+        #expect(summary.exitCode == ExitStatus.resultFilesUnwritten.rawValue)
+        let written = try json("\(out)/summary.json")
+        #expect(written["result_file_errors"] as? Int == 1)
+        let listed = try #require((written["unwritten_result_files"] as? [[String: Any]])?.first)
+        #expect(listed["file"] as? String == "\(out)/b.com.json")
+        #expect(listed["domain"] as? String == "b.com")
+        #expect(written["exit_code"] as? Int == 5)
+        #expect(try hiddenFiles(out).isEmpty, "temporary files left behind")
+
+        // Once the way is clear, the next run writes the missing file and ends as any other run (1: invalid input).
+        try FileManager.default.removeItem(atPath: "\(out)/b.com.json")
+        let again = try await runJob(domains + ["not a domain"], out: out, ledgerDirectory: state)
+        #expect(again.resultFileErrors == 0)
+        #expect(again.exitCode == ExitStatus.someRejected.rawValue)
+        #expect(try json("\(out)/b.com.json")["domain"] as? String == "b.com")
+    }
+
+    @Test func unwritableInvalidAndSummaryFilesAreReportedNotThrown() async throws {
+        let out = TestPaths.temporaryDirectory("writer-out")
+        try FileManager.default.createDirectory(atPath: "\(out)/invalid.tsv", withIntermediateDirectories: false)
+        try FileManager.default.createDirectory(atPath: "\(out)/summary.json", withIntermediateDirectories: false)
+        let summary = try await runJob(["a.com", "b.com"], out: out, ledgerDirectory: TestPaths.temporaryDirectory())
+        #expect(summary.resultFileErrors == 2)
+        #expect(Set(summary.unwrittenResultFiles.map { ($0.file as NSString).lastPathComponent }) == ["invalid.tsv", "summary.json"])
+        #expect(summary.unwrittenResultFiles.allSatisfy { $0.domain == nil })
+        #expect(summary.exitCode == ExitStatus.resultFilesUnwritten.rawValue)
+        #expect(try json("\(out)/a.com.json")["domain"] as? String == "a.com")
+        #expect(try json("\(out)/b.com.json")["domain"] as? String == "b.com")
     }
 
     @Test func aFileUnderItsOldUnshortenedNameIsReplacedByTheShortenedOne() async throws {

@@ -6,6 +6,9 @@ import GRDB
 /// Projects the ledger onto the results directory: one JSON file per domain, `invalid.tsv`, `summary.json`.
 /// Every file is written to a temporary name and renamed, so a reader never sees half a file; a domain's file
 /// is rewritten only when one of its pairs changed since it was last written.
+///
+/// One file that cannot be written (a full disk, a directory squatting its name, permissions) is reported and
+/// left for the next run; it never stops the other files: the ledger keeps the outcome either way.
 public struct ResultWriter: Sendable {
     public let directory: String
     let ledger: Ledger
@@ -78,20 +81,29 @@ public struct ResultWriter: Sendable {
 
     // MARK: writing
 
-    /// Writes the files of every domain that changed since its file was last written. Returns how many.
+    /// Writes the files of every domain that changed since its file was last written, at most `maxFiles`
+    /// attempts. A file that cannot be written is counted in the report and stays due, so the next flush (or
+    /// the next run) tries it again; the others are written all the same.
     @discardableResult
-    public func flush(maxFiles: Int = .max) throws -> Int {
+    public func flush(maxFiles: Int = .max) throws -> FlushReport {
         flushLock.lock()
         defer { flushLock.unlock() }
-        var written = 0
+        var report = FlushReport()
+        var attempted = 0
+        // Walks the due domains in name order, so a domain whose file failed is not fetched again in this flush.
+        var after = ""
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        while written < maxFiles {
+        while attempted < maxFiles {
+            let limit = min(500, maxFiles - attempted)
             let batch: [(file: DomainFile, version: Int)] = try ledger.pool.read { db in
                 let rows = try Row.fetchAll(
                     db,
-                    sql: "SELECT domain, input, source, drop_time, email, version FROM domains WHERE run = ? AND written < version LIMIT 500",
-                    arguments: [run])
+                    sql: """
+                        SELECT domain, input, source, drop_time, email, version FROM domains
+                        WHERE run = ? AND domain > ? AND written < version ORDER BY domain LIMIT ?
+                        """,
+                    arguments: [run, after, limit])
                 guard !rows.isEmpty else { return [] }
                 var files: [String: DomainFile] = [:]
                 var versions: [String: Int] = [:]
@@ -114,21 +126,31 @@ public struct ResultWriter: Sendable {
                         state: state.reported, message: p["message"], attempts: p["attempts"],
                         updated: Self.timestamp(Date(timeIntervalSince1970: p["updated_at"])), code: p["code"], reference: p["reference"])
                 }
-                return files.map { ($0.value, versions[$0.key]!) }
+                return files.map { ($0.value, versions[$0.key]!) }.sorted { $0.file.domain < $1.file.domain }
             }
-            if batch.isEmpty { break }
+            guard let last = batch.last else { break }
+            after = last.file.domain
+            attempted += batch.count
+            var done: [(domain: String, version: Int)] = []
             for entry in batch {
                 let name = Self.fileName(for: entry.file.domain)
-                try write(try encoder.encode(entry.file), to: name)
-                if name != entry.file.domain + ".json" { removeUnshortenedFile(of: entry.file.domain) }
+                do {
+                    try write(try encoder.encode(entry.file), to: name)
+                    done.append((entry.file.domain, entry.version))
+                    if name != entry.file.domain + ".json" { removeUnshortenedFile(of: entry.file.domain) }
+                } catch {
+                    var failure = error as? ResultFileFailure ?? ResultFileFailure(file: path(of: name), error: "\(error)")
+                    failure.domain = entry.file.domain
+                    report.record(failure)
+                }
             }
             try ledger.pool.write { db in
                 let statement = try db.cachedStatement(sql: "UPDATE domains SET written = ? WHERE run = ? AND domain = ?")
-                for entry in batch { try statement.execute(arguments: [entry.version, run, entry.file.domain]) }
+                for entry in done { try statement.execute(arguments: [entry.version, run, entry.domain]) }
             }
-            written += batch.count
+            report.written += done.count
         }
-        return written
+        return report
     }
 
     /// Before names were shortened, a name of 196 to 250 octets was written as `NAME.json`; that file is the
@@ -139,7 +161,8 @@ public struct ResultWriter: Sendable {
         unlink(path(of: old))
     }
 
-    /// `invalid.tsv`: file, line, text, reason for every input line that is not a domain.
+    /// `invalid.tsv`: file, line, text, reason for every input line that is not a domain. Throws a
+    /// ``ResultFileFailure`` when the file cannot be written, any other error when the ledger cannot be read.
     public func writeInvalid() throws -> Int {
         let rows = try ledger.pool.read { db in
             try Row.fetchAll(db, sql: "SELECT file, line, text, reason FROM invalid WHERE run = ? ORDER BY file, line", arguments: [run])
@@ -153,6 +176,7 @@ public struct ResultWriter: Sendable {
         return rows.count
     }
 
+    /// Throws a ``ResultFileFailure`` when `summary.json` cannot be written.
     public func writeSummary(_ summary: RunSummary) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -168,7 +192,7 @@ public struct ResultWriter: Sendable {
     /// Writes `data` to a temporary file, then renames it over NAME: a reader (or a crash) sees the old file or
     /// the new one, never half of one. The temporary name, `.bo-batch.PID.RANDOM.tmp`, is short whatever NAME
     /// is (at most 35 bytes), and lives in the same directory, so the rename stays atomic.
-    private func write(_ data: Data, to name: String) throws {
+    private func write(_ data: Data, to name: String) throws(ResultFileFailure) {
         let target = path(of: name)
         var temp = ""
         var fd: Int32 = -1
@@ -178,7 +202,7 @@ public struct ResultWriter: Sendable {
             fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
             if fd >= 0 || errno != EEXIST { break }
         }
-        guard fd >= 0 else { throw ResultWriterError(message: "cannot write \(target): cannot create a temporary file in \(directory): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw ResultFileFailure(file: target, error: "cannot create a temporary file in \(directory): \(String(cString: strerror(errno)))") }
         let written = data.withUnsafeBytes { buffer -> Int in
             var offset = 0
             while offset < buffer.count {
@@ -197,7 +221,7 @@ public struct ResultWriter: Sendable {
         guard writeError == nil, closeError == nil, rename(temp, target) == 0 else {
             let reason = writeError ?? closeError ?? String(cString: strerror(errno))
             unlink(temp)
-            throw ResultWriterError(message: "cannot write \(target): \(reason)")
+            throw ResultFileFailure(file: target, error: reason)
         }
     }
 
@@ -227,4 +251,37 @@ public struct ResultWriter: Sendable {
 public struct ResultWriterError: Error, Sendable, CustomStringConvertible {
     public var message: String
     public var description: String { message }
+}
+
+/// A result file that could not be written: which, for which domain (none for `invalid.tsv` and
+/// `summary.json`), and the system's reason.
+public struct ResultFileFailure: Error, Sendable, Codable, Equatable, CustomStringConvertible {
+    /// The path, as the results directory was given.
+    public var file: String
+    public var domain: String?
+    public var error: String
+
+    public init(file: String, domain: String? = nil, error: String) {
+        self.file = file
+        self.domain = domain
+        self.error = error
+    }
+
+    public var description: String { "cannot write \(file)\(domain.map { " (the result of \($0))" } ?? ""): \(error)" }
+}
+
+/// What one ``ResultWriter/flush(maxFiles:)`` did (and, at the end of a run, what every write of the run did).
+public struct FlushReport: Sendable, Equatable {
+    /// How many files are kept in ``failures``; ``failed`` counts them all.
+    public static let listedFailures = 100
+
+    public var written = 0
+    public var failed = 0
+    /// The first ``listedFailures`` failures, in the order met (domain files in name order).
+    public var failures: [ResultFileFailure] = []
+
+    mutating func record(_ failure: ResultFileFailure) {
+        failed += 1
+        if failures.count < Self.listedFailures { failures.append(failure) }
+    }
 }
