@@ -25,6 +25,8 @@ public struct BoBatchCommand: AsyncParsableCommand {
               3   incomplete: something is pending or unknown; rerun to continue
               4   a provider lane halted on an account-level error (credentials,
                   funds, IP whitelist); fix it, then rerun
+              5   finished, but some result files could not be written (the
+                  ledger has every outcome); fix the cause, then rerun
               75  another bo-batch run holds the state directory's lock
             """,
         version: BoBatchVersion.string,

@@ -29,6 +29,8 @@ struct SubmitCommand: AsyncParsableCommand {
 
             RESULTS: DIR/<domain>.json per domain, DIR/invalid.tsv, DIR/summary.json
             (DIR: --out, default results/RUN; results/sandbox/RUN with --sandbox).
+            Names over 195 characters get a shortened file name (see README);
+            the file's "domain" field holds the whole name.
 
             EXAMPLES
               bo-batch submit --sandbox samples/drops-2025-10-27.txt
@@ -37,7 +39,8 @@ struct SubmitCommand: AsyncParsableCommand {
 
             EXIT CODES: 0 all placed; 1 some rejected/skipped/invalid; 2 usage;
             3 incomplete, rerun; 4 a provider needs a person (credentials, funds,
-            IP); 75 another run holds the lock.
+            IP); 5 finished but some result files could not be written;
+            75 another run holds the lock.
             """)
 
     @Argument(help: ArgumentHelp("Domain lists (text or CSV); '-' for standard input.", valueName: "file"))
@@ -177,7 +180,7 @@ struct SubmitCommand: AsyncParsableCommand {
         progress?.cancel()
         _ = await progress?.value
         var summary = try job.finish(input: input, reports: reports)
-        if interrupted && summary.exitCode < ExitStatus.incomplete.rawValue {
+        if interrupted && summary.exitCode != ExitStatus.incomplete.rawValue && summary.exitCode != ExitStatus.halted.rawValue {
             summary.exitCode = ExitStatus.incomplete.rawValue
         }
         SummaryPrinter.print(summary)

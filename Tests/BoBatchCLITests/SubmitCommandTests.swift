@@ -66,4 +66,19 @@ import Testing
         #expect(ExitStatus.of(counts: [.dynadot: [.pending: 1]], invalidInputs: 0, halted: true) == .halted)
         #expect(ExitStatus.of(counts: [:], invalidInputs: 0, halted: false) == .success)
     }
+
+    @Test func unwrittenResultFilesTurnAFinishedRunInto5AndLeaveRerunAndHaltAlone() {
+        #expect(ExitStatus.success.afterWritingResults(failed: 1) == .resultFilesUnwritten)
+        #expect(ExitStatus.someRejected.afterWritingResults(failed: 3) == .resultFilesUnwritten)
+        #expect(ExitStatus.incomplete.afterWritingResults(failed: 1) == .incomplete)
+        #expect(ExitStatus.halted.afterWritingResults(failed: 1) == .halted)
+        #expect(ExitStatus.resultFilesUnwritten.afterWritingResults(failed: 1) == .resultFilesUnwritten)
+        for status in ExitStatus.allCases { #expect(status.afterWritingResults(failed: 0) == status) }
+    }
+
+    @Test func anUnwrittenFileIsReportedWithItsPathDomainAndReason() {
+        let failure = ResultFileFailure(file: "out/b.com.json", domain: "b.com", error: "Is a directory")
+        #expect(failure.description == "cannot write out/b.com.json (the result of b.com): Is a directory")
+        #expect(ResultFileFailure(file: "out/invalid.tsv", error: "No space left on device").description == "cannot write out/invalid.tsv: No space left on device")
+    }
 }

@@ -10,6 +10,10 @@ public enum ExitStatus: Int32, Sendable, Codable, CaseIterable {
     case incomplete = 3
     /// A provider lane halted on an account-level error (credentials, funds, IP) and needs a person.
     case halted = 4
+    /// Finished (as 0 or 1 would say), but some result files could not be written. Not 1, which a daily drop
+    /// list almost always ends with, so it would go unnoticed; not 3, since a rerun cannot fix a full disk or a
+    /// directory in the way, and a cron loop on 3 would never end.
+    case resultFilesUnwritten = 5
     /// Another bo-batch run holds the state directory's lock.
     case locked = 75
 
@@ -20,6 +24,7 @@ public enum ExitStatus: Int32, Sendable, Codable, CaseIterable {
         case .usage: "usage or configuration error; nothing sent"
         case .incomplete: "incomplete; rerun the same command to continue"
         case .halted: "a provider lane halted on an account-level error; fix it, then rerun"
+        case .resultFilesUnwritten: "finished, but some result files could not be written (result_file_errors in summary.json); fix the cause, then rerun to write them"
         case .locked: "another bo-batch run is using the same state directory"
         }
     }
@@ -31,5 +36,11 @@ public enum ExitStatus: Int32, Sendable, Codable, CaseIterable {
         if [.pending, .sending, .unknown, .failed].contains(where: { (all[$0] ?? 0) > 0 }) { return .incomplete }
         if (all[.rejected] ?? 0) > 0 || (all[.skipped] ?? 0) > 0 || invalidInputs > 0 { return .someRejected }
         return .success
+    }
+
+    /// The status once the result files are written: a finished run (0 or 1) with files that could not be
+    /// written becomes 5; 3 and 4 stay, as they already ask for a rerun or a person.
+    public func afterWritingResults(failed: Int) -> ExitStatus {
+        failed > 0 && (self == .success || self == .someRejected) ? .resultFilesUnwritten : self
     }
 }

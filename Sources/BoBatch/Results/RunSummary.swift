@@ -32,4 +32,8 @@ public struct RunSummary: Sendable, Codable {
     public var exitMeaning: String
     public var results: String
     public var ledger: String
+    /// Result files (a domain's, `invalid.tsv`, `summary.json`) this invocation could not write: how many, and
+    /// the first ``FlushReport/listedFailures`` of them. The ledger holds their content; a rerun writes them.
+    public var resultFileErrors: Int = 0
+    public var unwrittenResultFiles: [ResultFileFailure] = []
 }

@@ -121,9 +121,16 @@ public final class SubmitJob: Sendable {
 
     /// Writes every changed result file, `invalid.tsv` and `summary.json`; returns the summary.
     /// With `dryRun`, nothing was sent: no domain files are written and the exit status only reflects the input.
+    /// A file that cannot be written is recorded in the summary (and `summary.json`, if that one can be written)
+    /// and the rest are written all the same; only the ledger failing makes this throw.
     public func finish(input: RunSummary.InputSummary, reports: [LaneReport], dryRun: Bool = false) throws -> RunSummary {
-        if !dryRun { try writer.flush() }
-        _ = try writer.writeInvalid()
+        var files = FlushReport()
+        if !dryRun { files = try writer.flush() }
+        do {
+            _ = try writer.writeInvalid()
+        } catch let failure as ResultFileFailure {
+            files.record(failure)
+        }
         let counts = try ledger.stateCounts(run: plan.run)
         let invalid = try ledger.invalidCount(run: plan.run)
         let halted = reports.contains { $0.halt != nil }
@@ -131,6 +138,7 @@ public final class SubmitJob: Sendable {
         // `unknown` pairs that no lookup can ever settle (DNSPod sent twice) are final, with their reason:
         // "rerun to continue" would be a promise no rerun keeps, and a cron loop on exit 3 would never end.
         if status == .incomplete, try ledger.resumableCount(run: plan.run) == 0 { status = .someRejected }
+        status = status.afterWritingResults(failed: files.failed)
         var providers: [String: RunSummary.ProviderSummary] = [:]
         for setup in plan.lanes {
             let id = setup.provider.id
@@ -143,11 +151,26 @@ public final class SubmitJob: Sendable {
         }
         var inputSummary = input
         inputSummary.invalid = invalid
-        let summary = RunSummary(
+        func meaning(_ status: ExitStatus) -> String {
+            guard dryRun, status != .resultFilesUnwritten else { return status.meaning }
+            return "dry run: input read, checked and recorded; nothing sent" + (invalid > 0 ? "; some input is not a domain (invalid.tsv)" : "")
+        }
+        var summary = RunSummary(
             run: plan.run, started: started, finished: Date(), input: inputSummary, providers: providers,
             requestsThisInvocation: providers.values.reduce(0) { $0 + $1.creates + $1.lookups + $1.busyPolls },
-            exitCode: status.rawValue, exitMeaning: dryRun ? "dry run: input read, checked and recorded; nothing sent" + (invalid > 0 ? "; some input is not a domain (invalid.tsv)" : "") : status.meaning, results: writer.directory, ledger: ledger.path)
-        try writer.writeSummary(summary)
+            exitCode: status.rawValue, exitMeaning: meaning(status), results: writer.directory, ledger: ledger.path,
+            resultFileErrors: files.failed, unwrittenResultFiles: files.failures)
+        do {
+            try writer.writeSummary(summary)
+        } catch let failure as ResultFileFailure {
+            // Nowhere left to record it but the summary the caller prints.
+            files.record(failure)
+            status = status.afterWritingResults(failed: files.failed)
+            summary.resultFileErrors = files.failed
+            summary.unwrittenResultFiles = files.failures
+            summary.exitCode = status.rawValue
+            summary.exitMeaning = meaning(status)
+        }
         return summary
     }
 }
