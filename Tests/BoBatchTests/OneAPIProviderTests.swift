@@ -332,12 +332,31 @@ private func leaks(_ texts: [String]) -> Bool {
 
     @Test func throttledHTTPIsRefusedWithItsRetryAfter() async {
         #expect(await provider(answering("", status: 429, headers: ["retry-after": "42"])).submit([item])
-            == .refused(reason: "1API answered HTTP 429 (too many requests)", retryAfterSeconds: 42))
-        guard case .refused(_, let wait) = await provider(answering("", status: 429)).submit([item]) else {
-            Issue.record("expected refused")
-            return
-        }
-        #expect(wait == 60)
+            == .refused(reason: "1API answered HTTP 429 (too many requests), Retry-After 42 s", retryAfterSeconds: 42))
+    }
+
+    @Test func tooManyRequestsWithoutRetryAfterHasNoWait() async {
+        #expect(await provider(answering("", status: 429)).submit([item])
+            == .refused(reason: "1API answered HTTP 429 (too many requests) without Retry-After", retryAfterSeconds: nil))
+    }
+
+    @Test func unavailableWithRetryAfterIsARefusalWithThatWait() async {
+        // Refused, not "maybe processed": no lookup is spent on a request 1API says it did not serve.
+        let transport = answering("<html>maintenance</html>", status: 503, headers: ["retry-after": "2"])
+        #expect(await provider(transport).submit([item])
+            == .refused(reason: "1API answered HTTP 503 (service unavailable), Retry-After 2 s", retryAfterSeconds: 2))
+        #expect(transport.requests.count == 1)
+        // An HTTP date is read against the provider's clock (here the epoch).
+        let dated = answering("", status: 503, headers: ["retry-after": "Thu, 01 Jan 1970 00:00:10 GMT"])
+        #expect(await provider(dated).submit([item])
+            == .refused(reason: "1API answered HTTP 503 (service unavailable), Retry-After 10 s", retryAfterSeconds: 10))
+    }
+
+    @Test func unavailableWithoutRetryAfterMayHaveLanded() async {
+        #expect(await provider(answering("", status: 503)).submit([item])
+            == .maybeProcessed(reason: "1API answered HTTP 503 (service unavailable) without Retry-After"))
+        #expect(await provider(answering("", status: 502, headers: ["retry-after": "2"])).submit([item])
+            == .maybeProcessed(reason: "1API answered HTTP 502"))
     }
 
     @Test(arguments: [301, 401, 403, 404, 405])
@@ -510,6 +529,11 @@ private func leaks(_ texts: [String]) -> Bool {
         }
     }
 
+    @Test func aLookupRefusedWithRetryAfterIsUnavailable() async {
+        #expect(await provider(answering("", status: 503, headers: ["retry-after": "2"])).lookup([BackorderItem(domain: a)])
+            == .unavailable(reason: "1API answered HTTP 503 (service unavailable), Retry-After 2 s"))
+    }
+
     @Test(arguments: [TransportError.Kind.neverSent, .maybeProcessed, .bodyTooLarge])
     func transportFailuresLeaveTheLookupUnavailable(kind: TransportError.Kind) async {
         guard case .unavailable = await provider(failing(kind)).lookup([BackorderItem(domain: a)]) else {
@@ -556,6 +580,13 @@ private func leaks(_ texts: [String]) -> Bool {
             Issue.record("expected an error")
         } catch {
             #expect(error.kind == .http(503))
+        }
+        do {
+            _ = try await provider(answering("", status: 503, headers: ["retry-after": "2"])).status(application: "9")
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.kind == .http(503))
+            #expect(error.message == "1API answered HTTP 503 (service unavailable), Retry-After 2 s")
         }
     }
 }

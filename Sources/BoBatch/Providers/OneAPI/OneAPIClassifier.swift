@@ -10,8 +10,6 @@ enum OneAPIClassifier {
     static let usageExceededRetrySeconds: Double = 90
     /// Other 4xx: temporary by ISPAPI's convention, meaning unknown.
     static let unknownTemporaryRetrySeconds: Double = 30
-    /// HTTP 429 without a usable Retry-After.
-    static let throttledRetrySeconds: Double = 60
     /// Applications in these states no longer hold a backorder: finding one does not prove a recent create landed.
     static let finishedStatuses: Set<String> = ["FAILED", "CANCELLED", "CANCELED", "DELETED", "REJECTED", "EXPIRED"]
 
@@ -22,7 +20,7 @@ enum OneAPIClassifier {
     // MARK: create
 
     static func submitResult(
-        domain: DomainName, outcome: Result<HTTPResponse, TransportError>, secrets: [String]
+        domain: DomainName, outcome: Result<HTTPResponse, TransportError>, secrets: [String], now: Date
     ) -> SubmitResult {
         let result: SubmitResult
         switch outcome {
@@ -33,8 +31,8 @@ enum OneAPIClassifier {
             case .bodyTooLarge: result = .maybeProcessed(reason: "1API's answer was too large to read: \(error.message)")
             }
         case .success(let response):
-            switch httpProblem(response) {
-            case .throttled(let wait): result = .refused(reason: "1API answered HTTP 429 (too many requests)", retryAfterSeconds: wait)
+            switch httpProblem(response, now: now) {
+            case .refused(let reason, let wait): result = .refused(reason: reason, retryAfterSeconds: wait)
             case .endpoint(let reason, let fix): result = .halt(reason: reason, fix: fix)
             case .unclear(let reason): result = .maybeProcessed(reason: reason)
             case nil:
@@ -85,15 +83,15 @@ enum OneAPIClassifier {
     // MARK: lookup
 
     static func lookupResult(
-        asked: [DomainName], limit: Int, outcome: Result<HTTPResponse, TransportError>, secrets: [String]
+        asked: [DomainName], limit: Int, outcome: Result<HTTPResponse, TransportError>, secrets: [String], now: Date
     ) -> LookupResult {
         let result: LookupResult
         switch outcome {
         case .failure(let error):
             result = .unavailable(reason: "1API's list did not answer: \(error.message)")
         case .success(let response):
-            switch httpProblem(response) {
-            case .throttled: result = .unavailable(reason: "1API answered HTTP 429 (too many requests)")
+            switch httpProblem(response, now: now) {
+            case .refused(let reason, _): result = .unavailable(reason: reason)
             case .endpoint(let reason, let fix): result = .halt(reason: reason, fix: fix)
             case .unclear(let reason): result = .unavailable(reason: reason)
             case nil:
@@ -154,9 +152,9 @@ enum OneAPIClassifier {
     // MARK: helpers' answers
 
     static func applicationStatus(
-        application: String, outcome: Result<HTTPResponse, TransportError>, secrets: [String]
+        application: String, outcome: Result<HTTPResponse, TransportError>, secrets: [String], now: Date
     ) -> Result<OneAPIApplicationStatus, OneAPIError> {
-        helperAnswer(outcome: outcome, secrets: secrets).map { answer in
+        helperAnswer(outcome: outcome, secrets: secrets, now: now).map { answer in
             OneAPIApplicationStatus(
                 application: application,
                 domain: nonEmpty(answer.property("DOMAIN", 0))?.lowercased(),
@@ -166,7 +164,7 @@ enum OneAPIClassifier {
     }
 
     /// Any 2xx answer, or the error that says why there is none.
-    static func helperAnswer(outcome: Result<HTTPResponse, TransportError>, secrets: [String]) -> Result<ISPAPIResponse, OneAPIError> {
+    static func helperAnswer(outcome: Result<HTTPResponse, TransportError>, secrets: [String], now: Date) -> Result<ISPAPIResponse, OneAPIError> {
         let response: HTTPResponse
         switch outcome {
         case .failure(let error):
@@ -174,8 +172,9 @@ enum OneAPIClassifier {
         case .success(let value):
             response = value
         }
-        guard (200..<300).contains(response.status) else {
-            return .failure(OneAPIError(kind: .http(response.status), message: "1API answered HTTP \(response.status)"))
+        let reading = HTTPStatusReading(response, now: now)
+        guard reading.kind == .success else {
+            return .failure(OneAPIError(kind: .http(response.status), message: reading.answered(by: "1API")))
         }
         let answer: ISPAPIResponse
         do {
@@ -194,8 +193,8 @@ enum OneAPIClassifier {
     typealias HTTPProblem = HTTPStatusProblem
 
     /// nil for 2xx: the ISPAPI body decides. ISPAPI itself answers 200 even for errors.
-    static func httpProblem(_ response: HTTPResponse) -> HTTPProblem? {
-        .of(response, provider: "1API", endpointVariable: "ONEAPI_ENDPOINT", defaultEndpoint: OneAPIConfig.defaultEndpoint, throttledSeconds: throttledRetrySeconds)
+    static func httpProblem(_ response: HTTPResponse, now: Date) -> HTTPProblem? {
+        .of(response, provider: "1API", endpointVariable: "ONEAPI_ENDPOINT", defaultEndpoint: OneAPIConfig.defaultEndpoint, now: now)
     }
 
     // MARK: text
