@@ -3,12 +3,11 @@ import Foundation
 
 /// Turns DNSPod's answers into the shared vocabulary. Pure functions, so every code is unit-tested without a
 /// network; every string they return has the login token removed.
+///
+/// No refusal carries a wait of bo-batch's invention. DNSPod documents none: its common return codes give -2
+/// "API使用超出限制" (API use over the limit) and -99 "此功能暂停开放，请稍候重试" (paused, retry later) without a
+/// figure. So only an HTTP `Retry-After` is passed on; otherwise the wait is nil and the lane backs off adaptively.
 enum DNSPodClassifier {
-    /// -2 "API used too frequently": DNSPod's next step is an hour-long ban, so back off well past a minute.
-    static let tooFrequentRetrySeconds: Double = 120
-    /// -99 "function paused, retry later".
-    static let pausedRetrySeconds: Double = 300
-
     /// What the per-domain codes of `Domain.Acquire` / `Domain.Acquiresend` mean. 86 is `Domain.Acquire`'s.
     static func domainMeaning(_ code: String, email: String?) -> String? {
         switch code {
@@ -48,9 +47,10 @@ enum DNSPodClassifier {
         case "83":
             return .halt(reason: "the DNSPod account is locked: \(said)", fix: "ask DNSPod support to unlock the account")
         case "-2":
-            return .refused(reason: "DNSPod says the API is used too frequently: \(said)", retryAfterSeconds: tooFrequentRetrySeconds)
+            // Misuse gets the API banned for about an hour, but DNSPod names no wait for -2: the lane's backoff decides.
+            return .refused(reason: "DNSPod says the API is used too frequently: \(said)", retryAfterSeconds: nil)
         case "-99":
-            return .refused(reason: "DNSPod has paused this function for now: \(said)", retryAfterSeconds: pausedRetrySeconds)
+            return .refused(reason: "DNSPod has paused this function for now: \(said)", retryAfterSeconds: nil)
         default:
             return nil
         }

@@ -3,13 +3,13 @@ import Foundation
 
 /// Turns 1API's answers into the shared vocabulary. Pure functions, so every answer shape is unit-tested
 /// without a network; every string they return has the secrets removed.
+///
+/// Waits: the only one 1API documents is for 425, kept below; every other refusal (HTTP 429 or 503 without a
+/// Retry-After, ISPAPI 420/421/423 "client should try again", other 4xx) carries none, and the lane backs off.
 enum OneAPIClassifier {
-    /// 420/421/423: a temporary server-side condition; ISPAPI clients retry within seconds.
-    static let temporaryRetrySeconds: Double = 20
-    /// 425: quota points decay by about a fifth a minute, so less than a minute gains nothing.
-    static let usageExceededRetrySeconds: Double = 90
-    /// Other 4xx: temporary by ISPAPI's convention, meaning unknown.
-    static let unknownTemporaryRetrySeconds: Double = 30
+    /// 425 "Service temporarily locked; usage exceeded". PROVIDERS.md (1API section): "the account's quota points
+    /// decay ~20% a minute, so pause about a minute or more". The command pages list 425 without a figure.
+    static let usageExceededRetrySeconds: Double = 60
     /// Applications in these states no longer hold a backorder: finding one does not prove a recent create landed.
     static let finishedStatuses: Set<String> = ["FAILED", "CANCELLED", "CANCELED", "DELETED", "REJECTED", "EXPIRED"]
 
@@ -59,11 +59,11 @@ enum OneAPIClassifier {
         case 540:
             return .settled([domain: .already(reference: application, message: "already backordered at 1API: \(said)")])
         case 420, 421, 423:
-            return .refused(reason: "1API is temporarily unable to process: \(said)", retryAfterSeconds: temporaryRetrySeconds)
+            return .refused(reason: "1API is temporarily unable to process: \(said)", retryAfterSeconds: nil)
         case 425:
             return .refused(reason: "1API usage quota exceeded, waiting for it to decay: \(said)", retryAfterSeconds: usageExceededRetrySeconds)
         case 400..<500:
-            return .refused(reason: "1API answered with a temporary error: \(said)", retryAfterSeconds: unknownTemporaryRetrySeconds)
+            return .refused(reason: "1API answered with a temporary error: \(said)", retryAfterSeconds: nil)
         case 530:
             return .halt(reason: "1API authentication failed: \(said)", fix: credentialsFix)
         case 531:
