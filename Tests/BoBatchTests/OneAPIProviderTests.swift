@@ -361,6 +361,37 @@ private func leaks(_ texts: [String]) -> Bool {
             == .maybeProcessed(reason: "1API answered HTTP 502"))
     }
 
+    /// `EOF` is the only end marker: an answer cut before it is no verdict, and nothing in it is kept.
+    @Test func aCreateAnswerCutMidValueMayHaveLandedAndKeepsNoReference() async {
+        let whole = ispapi("CODE=200", "DESCRIPTION=Command completed successfully", "PROPERTY[APPLICATION][0] = 10738", "PROPERTY[STATUS][0] = REQUESTED")
+        let cut = String(whole[..<whole.range(of: "10738")!.lowerBound]) + "107"
+        let result = await provider(answering(cut)).submit([item])
+        guard case .maybeProcessed(let reason) = result else {
+            Issue.record("expected maybeProcessed, got \(result)")
+            return
+        }
+        #expect(reason.contains("cut short"))
+        #expect(!reason.contains("107"), "the cut application id is not carried anywhere")
+        // The same answer, whole, is accepted with the whole id.
+        #expect(await provider(answering(whole)).submit([item])
+            == .settled([item.domain: .accepted(reference: "10738", message: "backorder placed as application 10738, status REQUESTED")]))
+    }
+
+    @Test(arguments: [
+        "[RESPONSE]\nCODE=540\nDESCRIPTION=Attribute value is not unique\n",  // would be "already"
+        "[RESPONSE]\nCODE=541\nDESCRIPTION=Invalid attribute value\n",  // would be rejected
+        "[RESPONSE]\nCODE=421\nDESCRIPTION=Command failed due to server error. Client should try again\n",  // would be refused
+        "[RESPONSE]\r\nCODE=530\r\nDESCRIPTION=Authentication failed\r\nEO",  // would halt
+        "[RESPONSE]\nCODE=200\nDESCRIPTION=Command completed successfully\n",
+    ])
+    func anyCreateAnswerWithoutEOFMayHaveLanded(body: String) async {
+        guard case .maybeProcessed(let reason) = await provider(answering(body)).submit([item]) else {
+            Issue.record("expected maybeProcessed for \(body.debugDescription)")
+            return
+        }
+        #expect(reason.contains("cut short"))
+    }
+
     @Test(arguments: [301, 401, 403, 404, 405])
     func aWrongEndpointHalts(status: Int) async {
         guard case .halt(_, let fix) = await provider(answering("nope", status: status)).submit([item]) else {
@@ -536,6 +567,21 @@ private func leaks(_ texts: [String]) -> Bool {
             == .unavailable(reason: "1API answered HTTP 503 (service unavailable), Retry-After 2 s"))
     }
 
+    @Test(arguments: [
+        // Would prove absence if it were complete.
+        "[RESPONSE]\nCODE=200\nDESCRIPTION=Command completed successfully\nPROPERTY[TOTAL][0]=0\n",
+        "[RESPONSE]\nCODE=545\nDESCRIPTION=Object not found\n",
+        // Would find a.com under a cut application id.
+        "[RESPONSE]\nCODE=200\nPROPERTY[DOMAIN][0]=a.com\nPROPERTY[TOTAL][0]=1\nPROPERTY[APPLICATION][0]=107",
+    ])
+    func aListCutBeforeEOFIsUnavailable(body: String) async {
+        guard case .unavailable(let reason) = await lookup([a], body) else {
+            Issue.record("expected unavailable")
+            return
+        }
+        #expect(reason.contains("cut short"))
+    }
+
     @Test(arguments: [TransportError.Kind.neverSent, .maybeProcessed, .bodyTooLarge])
     func transportFailuresLeaveTheLookupUnavailable(kind: TransportError.Kind) async {
         guard case .unavailable = await provider(failing(kind)).lookup([BackorderItem(domain: a)]) else {
@@ -589,6 +635,20 @@ private func leaks(_ texts: [String]) -> Bool {
         } catch {
             #expect(error.kind == .http(503))
             #expect(error.message == "1API answered HTTP 503 (service unavailable), Retry-After 2 s")
+        }
+    }
+
+    @Test func aStatusCutBeforeEOFIsNoAnswer() async {
+        let cut = "[RESPONSE]\nCODE=200\nDESCRIPTION=Command completed successfully\nPROPERTY[DOMAIN][0]=example.com\nPROPERTY[STATUS][0]=REQ"
+        do {
+            _ = try await provider(answering(cut)).status(application: "9")
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.kind == .invalidAnswer)
+            #expect(error.message.contains("cut short"))
+        }
+        await #expect(throws: OneAPIError(kind: .invalidAnswer, message: "1API's answer was cut short (no EOF line after no description (1API code 545))")) {
+            try await provider(answering("[RESPONSE]\nCODE=545\n")).delete(application: "9")
         }
     }
 }

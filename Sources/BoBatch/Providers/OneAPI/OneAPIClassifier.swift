@@ -4,6 +4,9 @@ import Foundation
 /// Turns 1API's answers into the shared vocabulary. Pure functions, so every answer shape is unit-tested
 /// without a network; every string they return has the secrets removed.
 ///
+/// `EOF` is the format's only end marker: an answer without it was cut short, whatever it says before the cut
+/// (an application id `10738` cut to `107` still parses), so it is never a verdict.
+///
 /// Waits: the only one 1API documents is for 425, kept below; every other refusal (HTTP 429 or 503 without a
 /// Retry-After, ISPAPI 420/421/423 "client should try again", other 4xx) carries none, and the lane backs off.
 enum OneAPIClassifier {
@@ -48,6 +51,10 @@ enum OneAPIClassifier {
 
     static func submitResult(domain: DomainName, answer: ISPAPIResponse) -> SubmitResult {
         let said = quote(answer)
+        guard answer.reachedEOF else {
+            // Nothing from a cut answer is kept: its application id may be a prefix of the real one.
+            return .maybeProcessed(reason: "1API's answer was cut short (no EOF line after \(said)); checking before any resend")
+        }
         let application = nonEmpty(answer.property("APPLICATION", 0))
         switch answer.code {
         case 200..<300:
@@ -109,6 +116,9 @@ enum OneAPIClassifier {
     /// and every row could be attributed to a domain.
     static func lookupResult(asked: [DomainName], limit: Int, answer: ISPAPIResponse) -> LookupResult {
         let said = quote(answer)
+        guard answer.reachedEOF else {
+            return .unavailable(reason: "1API's list answer was cut short (no EOF line after \(said)); absence is not proven")
+        }
         switch answer.code {
         case 200..<300: break
         case 545: return .found([:])
@@ -181,6 +191,10 @@ enum OneAPIClassifier {
             answer = try ISPAPIResponse(parsing: response.bodyText)
         } catch {
             return .failure(OneAPIError(kind: .invalidAnswer, message: "1API's answer is unusable: \(error.description)"))
+        }
+        guard answer.reachedEOF else {
+            return .failure(OneAPIError(
+                kind: .invalidAnswer, message: clean("1API's answer was cut short (no EOF line after \(quote(answer)))", secrets: secrets)))
         }
         guard (200..<300).contains(answer.code) else {
             return .failure(OneAPIError(kind: .code(answer.code), message: clean(quote(answer), secrets: secrets)))
