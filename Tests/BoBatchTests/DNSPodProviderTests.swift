@@ -266,18 +266,21 @@ private func leaks(_ texts: [String]) -> Bool {
         #expect(fix.contains(fixMentions))
     }
 
-    @Test func tooFrequentWaitsLong() async {
+    /// DNSPod documents no wait for -2 or -99, so none is invented: the lane backs off adaptively.
+    @Test func tooFrequentAndPausedAreRefusedWithoutAnInventedWait() async {
         guard case .refused(let reason, let wait) = await send(status("-2", "API usage exceeded")) else {
             Issue.record("expected refused")
             return
         }
         #expect(reason.contains("too frequently"))
-        #expect((wait ?? 0) >= 60)
-        guard case .refused(_, let paused) = await send(status("-99")) else {
+        #expect(reason.contains("DNSPod code -2"))
+        #expect(wait == nil)
+        guard case .refused(let pausedReason, let paused) = await send(status("-99")) else {
             Issue.record("expected refused")
             return
         }
-        #expect((paused ?? 0) >= 60)
+        #expect(pausedReason.contains("paused"))
+        #expect(paused == nil)
     }
 
     @Test(arguments: [
@@ -292,12 +295,46 @@ private func leaks(_ texts: [String]) -> Bool {
     }
 
     @Test func throttlingAndWrongEndpoints() async {
-        #expect(await send("", status: 429, headers: ["retry-after": "300"]) == .refused(reason: "DNSPod answered HTTP 429 (too many requests)", retryAfterSeconds: 300))
+        #expect(await send("", status: 429, headers: ["retry-after": "300"])
+            == .refused(reason: "DNSPod answered HTTP 429 (too many requests), Retry-After 300 s", retryAfterSeconds: 300))
         guard case .halt(_, let fix) = await send("not found", status: 404) else {
             Issue.record("expected halt")
             return
         }
         #expect(fix.contains("DNSPOD_ENDPOINT"))
+    }
+
+    @Test func unavailableWithRetryAfterIsARefusalWithThatWait() async {
+        // 503 + Retry-After: nothing was mailed, so the one resend DNSPod allows is not spent on an "unknown".
+        #expect(await send("<html>down</html>", status: 503, headers: ["retry-after": "2"])
+            == .refused(reason: "DNSPod answered HTTP 503 (service unavailable), Retry-After 2 s", retryAfterSeconds: 2))
+        // An HTTP date is read against the injected clock.
+        let now = Date(timeIntervalSince1970: 1_700_000_000)  // Tue, 14 Nov 2023 22:13:20 GMT
+        let transport = ScriptedTransport(status: 503, body: "", headers: ["retry-after": "Tue, 14 Nov 2023 22:14:05 GMT"])
+        let dated = await DNSPodProvider(config: config(email: "owner@example.com"), transport: transport, now: { now }).submit([item()])
+        #expect(dated == .refused(reason: "DNSPod answered HTTP 503 (service unavailable), Retry-After 45 s", retryAfterSeconds: 45))
+    }
+
+    @Test func tooManyRequestsWithoutRetryAfterHasNoWait() async {
+        #expect(await send("", status: 429) == .refused(reason: "DNSPod answered HTTP 429 (too many requests) without Retry-After", retryAfterSeconds: nil))
+        #expect(await send("", status: 429, headers: ["retry-after": "soon"])
+            == .refused(reason: "DNSPod answered HTTP 429 (too many requests), unreadable Retry-After “soon”", retryAfterSeconds: nil))
+    }
+
+    @Test func unavailableWithoutRetryAfterMayHaveLanded() async {
+        #expect(await send("", status: 503) == .maybeProcessed(reason: "DNSPod answered HTTP 503 (service unavailable) without Retry-After"))
+        // An unreadable Retry-After is no promise that nothing was done.
+        guard case .maybeProcessed = await send("", status: 503, headers: ["retry-after": "later"]) else {
+            Issue.record("expected maybeProcessed")
+            return
+        }
+    }
+
+    @Test func anAddressListRefusedWithRetryAfterKeepsTheWait() async {
+        let transport = ScriptedTransport { _ in HTTPResponse(status: 503, headers: ["retry-after": "2"], body: []) }
+        let result = await provider(transport, config(auto: true)).submit([item()])
+        #expect(result == .refused(reason: "asking for the address list: DNSPod answered HTTP 503 (service unavailable), Retry-After 2 s", retryAfterSeconds: 2))
+        #expect(transport.requests.count == 1)
     }
 
     @Test func transportFailures() async {
@@ -364,12 +401,13 @@ private func leaks(_ texts: [String]) -> Bool {
         }
         #expect(r2.count == 1)
 
-        let (refused, _) = await auto(status("-2"))
+        let (refused, r3) = await auto(status("-2"))
         guard case .refused(_, let wait) = refused else {
             Issue.record("expected refused")
             return
         }
-        #expect((wait ?? 0) >= 60)
+        #expect(wait == nil, "DNSPod documents no wait for -2")
+        #expect(r3.count == 1)
     }
 
     @Test func anUnclearAddressListIsASafeRefusal() async {

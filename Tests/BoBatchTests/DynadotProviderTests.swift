@@ -84,9 +84,54 @@ import Testing
             Issue.record("expected maybeProcessed for 502")
             return
         }
-        #expect(DynadotClassifier.classifySubmit(HTTPResponse(status: 429, headers: ["retry-after": "9"], body: []), domains: [a]) == .refused(reason: "Dynadot answered HTTP 429", retryAfterSeconds: 9))
+        #expect(DynadotClassifier.classifySubmit(HTTPResponse(status: 429, headers: ["retry-after": "9"], body: []), domains: [a])
+            == .refused(reason: "Dynadot answered HTTP 429 (too many requests), Retry-After 9 s", retryAfterSeconds: 9))
         #expect(DynadotClassifier.transportFailure(TransportError(kind: .neverSent, message: "refused", code: 7)) == .refused(reason: "refused", retryAfterSeconds: nil))
         #expect(DynadotClassifier.transportFailure(TransportError(kind: .maybeProcessed, message: "timeout", code: 28)) == .maybeProcessed(reason: "timeout"))
+    }
+
+    @Test func unavailableWithRetryAfterIsARefusalWithThatWait() async {
+        let transport = ScriptedTransport(status: 503, body: "<html>maintenance</html>", headers: ["retry-after": "2"])
+        #expect(await provider(transport).submit([BackorderItem(domain: a), BackorderItem(domain: b)])
+            == .refused(reason: "Dynadot answered HTTP 503 (service unavailable), Retry-After 2 s", retryAfterSeconds: 2))
+        // An HTTP date, against the provider's clock (1_761_523_200 is Mon, 27 Oct 2025 00:00:00 GMT).
+        let dated = ScriptedTransport(status: 503, body: "", headers: ["retry-after": "Mon, 27 Oct 2025 00:01:30 GMT"])
+        #expect(await provider(dated).submit([BackorderItem(domain: a)])
+            == .refused(reason: "Dynadot answered HTTP 503 (service unavailable), Retry-After 90 s", retryAfterSeconds: 90))
+    }
+
+    @Test func tooManyRequestsWithoutRetryAfterHasNoWait() async {
+        #expect(await provider(ScriptedTransport(status: 429, body: "")).submit([BackorderItem(domain: a)])
+            == .refused(reason: "Dynadot answered HTTP 429 (too many requests) without Retry-After", retryAfterSeconds: nil))
+    }
+
+    @Test func unavailableWithoutRetryAfterMayHaveLanded() async {
+        #expect(await provider(ScriptedTransport(status: 503, body: "")).submit([BackorderItem(domain: a)])
+            == .maybeProcessed(reason: "Dynadot answered HTTP 503 (service unavailable) without Retry-After"))
+        for status in [500, 502, 504] {
+            #expect(await provider(ScriptedTransport(status: status, body: "", headers: ["retry-after": "2"])).submit([BackorderItem(domain: a)])
+                == .maybeProcessed(reason: "Dynadot answered HTTP \(status)"), "only 429 and 503 say nothing was done")
+        }
+    }
+
+    @Test func accessDeniedStillHaltsWithDynadotsFix() async {
+        for status in [401, 403] {
+            guard case .halt(_, let fix) = await provider(ScriptedTransport(status: status, body: "")).submit([BackorderItem(domain: a)]) else {
+                Issue.record("expected halt for \(status)")
+                continue
+            }
+            #expect(fix.contains("DYNADOT_API_KEY"))
+        }
+    }
+
+    @Test func aLookupRefusedWithRetryAfterIsUnavailable() async {
+        let transport = ScriptedTransport(status: 503, body: "", headers: ["retry-after": "2"])
+        #expect(await provider(transport).lookup([BackorderItem(domain: a)])
+            == .unavailable(reason: "backorder_request_list: Dynadot answered HTTP 503 (service unavailable), Retry-After 2 s"))
+        guard case .unavailable = await provider(ScriptedTransport(status: 429, body: "")).lookup([BackorderItem(domain: a)]) else {
+            Issue.record("expected unavailable for 429")
+            return
+        }
     }
 
     @Test func hostileXMLIsNeverAVerdict() {

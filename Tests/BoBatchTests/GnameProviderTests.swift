@@ -282,8 +282,10 @@ struct GnameSubmitAnswerTests {
     }
 
     @Test func httpStatuses() async {
-        #expect(await submitOne("", status: 429, headers: ["retry-after": "30"]) == .refused(reason: "Gname answered HTTP 429", retryAfterSeconds: 30))
-        #expect(await submitOne("", status: 503, headers: ["retry-after": "5"]) == .refused(reason: "Gname answered HTTP 503", retryAfterSeconds: 5))
+        #expect(await submitOne("", status: 429, headers: ["retry-after": "30"])
+            == .refused(reason: "Gname answered HTTP 429 (too many requests), Retry-After 30 s", retryAfterSeconds: 30))
+        #expect(await submitOne("", status: 503, headers: ["retry-after": "5"])
+            == .refused(reason: "Gname answered HTTP 503 (service unavailable), Retry-After 5 s", retryAfterSeconds: 5))
         guard case .maybeProcessed = await submitOne("", status: 503) else { Issue.record("503 without Retry-After"); return }
         guard case .maybeProcessed = await submitOne(#"{"code":-1,"msg":"IP not in whitelist"}"#, status: 500) else {
             Issue.record("500 is maybeProcessed whatever the body")
@@ -296,6 +298,33 @@ struct GnameSubmitAnswerTests {
         // A 4xx carrying Gname's envelope is judged by its message.
         #expect(await submitOne(#"{"code":-1,"msg":"sorry, the domain isn't found"}"#, status: 400)
             == .settled([example: .rejected(message: "sorry, the domain isn't found")]))
+    }
+
+    @Test func unavailableWithRetryAfterIsARefusalWithThatWait() async {
+        #expect(await submitOne("<html>maintenance</html>", status: 503, headers: ["retry-after": "2"])
+            == .refused(reason: "Gname answered HTTP 503 (service unavailable), Retry-After 2 s", retryAfterSeconds: 2))
+        // An HTTP date is read against the provider's clock.
+        #expect(await submitOne("", status: 503, headers: ["retry-after": httpDate(fixedNow.addingTimeInterval(120))])
+            == .refused(reason: "Gname answered HTTP 503 (service unavailable), Retry-After 120 s", retryAfterSeconds: 120))
+    }
+
+    @Test func tooManyRequestsWithoutRetryAfterHasNoWait() async {
+        #expect(await submitOne("", status: 429) == .refused(reason: "Gname answered HTTP 429 (too many requests) without Retry-After", retryAfterSeconds: nil))
+    }
+
+    @Test func unavailableWithoutRetryAfterMayHaveLanded() async {
+        #expect(await submitOne("", status: 503)
+            == .maybeProcessed(reason: "Gname answered HTTP 503 (service unavailable) without Retry-After"))
+        #expect(await submitOne("Bad Gateway", status: 502, headers: ["retry-after": "2"])
+            == .maybeProcessed(reason: "Gname answered HTTP 502: Bad Gateway"))
+    }
+
+    @Test func aLookupRefusedWithRetryAfterIsUnavailable() async {
+        let transport = ScriptedTransport(status: 503, body: "", headers: ["retry-after": "2"])
+        #expect(await provider(transport).lookup([BackorderItem(domain: example)])
+            == .unavailable(reason: "example.com: backorder/info: Gname answered HTTP 503 (service unavailable), Retry-After 2 s"))
+        #expect(await provider(ScriptedTransport(status: 429, body: "")).status(of: example)
+            == .unavailable(reason: "backorder/info: Gname answered HTTP 429 (too many requests) without Retry-After"))
     }
 
     @Test func transportFailures() async {

@@ -171,16 +171,39 @@ struct YaySubmitAnswerTests {
     }
 
     @Test func rateLimitAndUnavailable() async {
-        #expect(await submit("", status: 429, headers: ["retry-after": "12"]) == .refused(reason: "Yay.com is rate limiting (HTTP 429)", retryAfterSeconds: 12))
+        #expect(await submit("", status: 429, headers: ["retry-after": "12"])
+            == .refused(reason: "Yay.com answered HTTP 429 (too many requests), Retry-After 12 s", retryAfterSeconds: 12))
         let later = "Tue, 14 Nov 2023 22:15:00 GMT"  // fixedNow + 100 s
-        #expect(await submit("", status: 429, headers: ["retry-after": later]) == .refused(reason: "Yay.com is rate limiting (HTTP 429)", retryAfterSeconds: 100))
-        #expect(await submit("", status: 429) == .refused(reason: "Yay.com is rate limiting (HTTP 429)", retryAfterSeconds: nil))
-        #expect(await submit("", status: 503, headers: ["retry-after": "7"]) == .refused(reason: "Yay.com is unavailable (HTTP 503)", retryAfterSeconds: 7))
+        #expect(await submit("", status: 429, headers: ["retry-after": later])
+            == .refused(reason: "Yay.com answered HTTP 429 (too many requests), Retry-After 100 s", retryAfterSeconds: 100))
+        #expect(await submit("", status: 429)
+            == .refused(reason: "Yay.com answered HTTP 429 (too many requests) without Retry-After", retryAfterSeconds: nil))
+        #expect(await submit("", status: 503, headers: ["retry-after": "7"])
+            == .refused(reason: "Yay.com answered HTTP 503 (service unavailable), Retry-After 7 s", retryAfterSeconds: 7))
         for status in [500, 502, 503, 504] { expectKind(await submit("", status: status), "maybeProcessed") }
         expectKind(await submit("", status: 418), "maybeProcessed")
         expectKind(await submit("", status: 404), "halt")
         // Funds wording decides only on refusals, never on a conflict.
         expectKind(await submit(#"{"status_code":409,"status_message":"Conflict","message":"no credit taken"}"#, status: 409), "settled")
+    }
+
+    @Test func unavailableWithRetryAfterIsARefusalWithThatWait() async {
+        #expect(await submit("<html>maintenance</html>", status: 503, headers: ["retry-after": "2"])
+            == .refused(reason: "Yay.com answered HTTP 503 (service unavailable), Retry-After 2 s (<html>maintenance</html>)", retryAfterSeconds: 2))
+        let later = "Tue, 14 Nov 2023 22:13:50 GMT"  // fixedNow + 30 s
+        #expect(await submit("", status: 503, headers: ["retry-after": later])
+            == .refused(reason: "Yay.com answered HTTP 503 (service unavailable), Retry-After 30 s", retryAfterSeconds: 30))
+        // A gateway that answers 200 with the real status in the envelope: the header still carries the wait.
+        let inner = #"{"result":{},"status_code":503,"status_message":"Service Unavailable"}"#
+        #expect(await submit(inner, status: 200, headers: ["retry-after": "4"])
+            == .refused(reason: "Yay.com answered HTTP 503 (service unavailable), Retry-After 4 s", retryAfterSeconds: 4))
+    }
+
+    @Test func unavailableWithoutRetryAfterMayHaveLanded() async {
+        #expect(await submit("", status: 503)
+            == .maybeProcessed(reason: "Yay.com answered HTTP 503 (service unavailable) without Retry-After; checking before any resend"))
+        #expect(await submit("", status: 502, headers: ["retry-after": "2"])
+            == .maybeProcessed(reason: "Yay.com answered HTTP 502; checking before any resend"))
     }
 
     @Test func transportFailures() async {
@@ -243,6 +266,9 @@ struct YayLookupTests {
         #expect(fix == "check YAY_RESELLER/YAY_USER/YAY_PASSWORD")
         guard case .unavailable = await run(404, #"{"result":{},"status_code":404,"status_message":"Not Found"}"#) else { Issue.record("404"); return }
         guard case .unavailable = await run(429, "") else { Issue.record("429"); return }
+        let refused = ScriptedTransport(status: 503, body: "", headers: ["retry-after": "2"])
+        #expect(await yay(refused).lookup([BackorderItem(domain: example)])
+            == .unavailable(reason: "GET /dom/back-order: Yay.com answered HTTP 503 (service unavailable), Retry-After 2 s"))
         guard case .unavailable = await run(500, "") else { Issue.record("500"); return }
         guard case .unavailable = await run(200, "garbage") else { Issue.record("garbage"); return }
         guard case .unavailable = await run(200, #"{"status_code":200,"status_message":"OK"}"#) else { Issue.record("no result"); return }

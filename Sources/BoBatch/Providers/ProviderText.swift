@@ -47,32 +47,6 @@ enum ProviderText {
     }
 }
 
-/// What an HTTP status says before the body is read, for APIs that answer 200 when they mean to be read.
-enum HTTPStatusProblem: Equatable {
-    case throttled(Double)
-    /// The URL is wrong or access to it is blocked: the same for every request, so the lane stops.
-    case endpoint(String, fix: String)
-    /// The server may have acted (5xx, or a status with no agreed meaning).
-    case unclear(String)
-
-    /// nil for 2xx: the body decides.
-    static func of(_ response: HTTPResponse, provider: String, endpointVariable: String, defaultEndpoint: String, throttledSeconds: Double) -> HTTPStatusProblem? {
-        switch response.status {
-        case 200..<300:
-            return nil
-        case 429:
-            let header = response.headers["retry-after"].flatMap { Double($0.trimmingCharacters(in: .whitespaces)) }
-            return .throttled(min(max(header ?? throttledSeconds, 1), 3600))
-        case 300..<400, 401, 403, 404, 405, 410:
-            return .endpoint(
-                "\(provider) answered HTTP \(response.status), not an API answer",
-                fix: "check \(endpointVariable) (default \(defaultEndpoint)) and that this machine's IP address may reach it")
-        default:
-            return .unclear("\(provider) answered HTTP \(response.status)")
-        }
-    }
-}
-
 extension SubmitResult {
     /// The same result with every human-readable string passed through `transform` (providers redact and tidy
     /// everything they return, in one place).

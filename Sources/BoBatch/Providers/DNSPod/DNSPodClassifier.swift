@@ -3,14 +3,11 @@ import Foundation
 
 /// Turns DNSPod's answers into the shared vocabulary. Pure functions, so every code is unit-tested without a
 /// network; every string they return has the login token removed.
+///
+/// No refusal carries a wait of bo-batch's invention. DNSPod documents none: its common return codes give -2
+/// "API使用超出限制" (API use over the limit) and -99 "此功能暂停开放，请稍候重试" (paused, retry later) without a
+/// figure. So only an HTTP `Retry-After` is passed on; otherwise the wait is nil and the lane backs off adaptively.
 enum DNSPodClassifier {
-    /// -2 "API used too frequently": DNSPod's next step is an hour-long ban, so back off well past a minute.
-    static let tooFrequentRetrySeconds: Double = 120
-    /// -99 "function paused, retry later".
-    static let pausedRetrySeconds: Double = 300
-    /// HTTP 429 without a usable Retry-After.
-    static let throttledRetrySeconds: Double = 120
-
     /// What the per-domain codes of `Domain.Acquire` / `Domain.Acquiresend` mean. 86 is `Domain.Acquire`'s.
     static func domainMeaning(_ code: String, email: String?) -> String? {
         switch code {
@@ -50,9 +47,10 @@ enum DNSPodClassifier {
         case "83":
             return .halt(reason: "the DNSPod account is locked: \(said)", fix: "ask DNSPod support to unlock the account")
         case "-2":
-            return .refused(reason: "DNSPod says the API is used too frequently: \(said)", retryAfterSeconds: tooFrequentRetrySeconds)
+            // Misuse gets the API banned for about an hour, but DNSPod names no wait for -2: the lane's backoff decides.
+            return .refused(reason: "DNSPod says the API is used too frequently: \(said)", retryAfterSeconds: nil)
         case "-99":
-            return .refused(reason: "DNSPod has paused this function for now: \(said)", retryAfterSeconds: pausedRetrySeconds)
+            return .refused(reason: "DNSPod has paused this function for now: \(said)", retryAfterSeconds: nil)
         default:
             return nil
         }
@@ -61,7 +59,8 @@ enum DNSPodClassifier {
     // MARK: Domain.Acquiresend
 
     static func sendResult(
-        domain: DomainName, email: String, source: DNSPodEmailChoice.Source, outcome: Result<HTTPResponse, TransportError>, secrets: [String]
+        domain: DomainName, email: String, source: DNSPodEmailChoice.Source, outcome: Result<HTTPResponse, TransportError>, secrets: [String],
+        now: Date
     ) -> SubmitResult {
         let result: SubmitResult
         switch outcome {
@@ -72,8 +71,8 @@ enum DNSPodClassifier {
             case .bodyTooLarge: result = .maybeProcessed(reason: "DNSPod's answer was too large to read: \(error.message)")
             }
         case .success(let response):
-            switch httpProblem(response) {
-            case .throttled(let wait): result = .refused(reason: "DNSPod answered HTTP 429 (too many requests)", retryAfterSeconds: wait)
+            switch httpProblem(response, now: now) {
+            case .refused(let reason, let wait): result = .refused(reason: reason, retryAfterSeconds: wait)
             case .endpoint(let reason, let fix): result = .halt(reason: reason, fix: fix)
             case .unclear(let reason): result = .maybeProcessed(reason: reason)
             case nil:
@@ -109,14 +108,14 @@ enum DNSPodClassifier {
     }
 
     /// Nothing is created by `Domain.Acquire`, so every unclear outcome is a plain refusal: asking again is safe.
-    static func offer(domain: DomainName, outcome: Result<HTTPResponse, TransportError>, secrets: [String]) -> Offer {
+    static func offer(domain: DomainName, outcome: Result<HTTPResponse, TransportError>, secrets: [String], now: Date) -> Offer {
         let offer: Offer
         switch outcome {
         case .failure(let error):
             offer = .settled(.refused(reason: "DNSPod's address list did not answer: \(error.message)", retryAfterSeconds: nil))
         case .success(let response):
-            switch httpProblem(response) {
-            case .throttled(let wait): offer = .settled(.refused(reason: "DNSPod answered HTTP 429 (too many requests)", retryAfterSeconds: wait))
+            switch httpProblem(response, now: now) {
+            case .refused(let reason, let wait): offer = .settled(.refused(reason: "asking for the address list: \(reason)", retryAfterSeconds: wait))
             case .endpoint(let reason, let fix): offer = .settled(.halt(reason: reason, fix: fix))
             case .unclear(let reason): offer = .settled(.refused(reason: "DNSPod's address list failed: \(reason)", retryAfterSeconds: nil))
             case nil:
@@ -149,9 +148,9 @@ enum DNSPodClassifier {
 
     typealias HTTPProblem = HTTPStatusProblem
 
-    /// nil for 2xx: the JSON status decides.
-    static func httpProblem(_ response: HTTPResponse) -> HTTPProblem? {
-        .of(response, provider: "DNSPod", endpointVariable: "DNSPOD_ENDPOINT", defaultEndpoint: DNSPodConfig.defaultEndpoint, throttledSeconds: throttledRetrySeconds)
+    /// nil for 2xx: the JSON status decides. 429, and 503 with a Retry-After, are refusals: nothing was mailed.
+    static func httpProblem(_ response: HTTPResponse, now: Date) -> HTTPProblem? {
+        .of(response, provider: "DNSPod", endpointVariable: "DNSPOD_ENDPOINT", defaultEndpoint: DNSPodConfig.defaultEndpoint, now: now)
     }
 
     // MARK: text

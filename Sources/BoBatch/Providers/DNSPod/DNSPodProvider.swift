@@ -6,7 +6,7 @@ import Foundation
 public struct DNSPodProvider: Provider {
     public let config: DNSPodConfig
     private let transport: any HTTPTransport
-    /// Kept for the shared initializer shape; DNSPod's send has no time-based policy.
+    /// Reads an HTTP-date `Retry-After`.
     private let now: @Sendable () -> Date
 
     public init(config: DNSPodConfig, transport: any HTTPTransport, now: @escaping @Sendable () -> Date = Date.init) {
@@ -49,7 +49,8 @@ public struct DNSPodProvider: Provider {
         case .askDNSPod:
             // A read before the one create: it lists the addresses DNSPod will accept for this domain.
             let offered = DNSPodClassifier.offer(
-                domain: item.domain, outcome: await send(DNSPodCommand.acquire(item.domain).httpRequest(config: config)), secrets: config.secrets)
+                domain: item.domain, outcome: await send(DNSPodCommand.acquire(item.domain).httpRequest(config: config)), secrets: config.secrets,
+                now: now())
             switch offered {
             case .email(let address): (email, source) = (address, .offered)
             case .settled(let result): return result
@@ -58,7 +59,7 @@ public struct DNSPodProvider: Provider {
             return .settled([item.domain: .skipped(message: DNSPodEmailChoice.skipReason(for: choice) ?? DNSPodEmailChoice.noEmailMessage)])
         }
         let request = DNSPodCommand.acquireSend(item.domain, email: email).httpRequest(config: config)
-        return DNSPodClassifier.sendResult(domain: item.domain, email: email, source: source, outcome: await send(request), secrets: config.secrets)
+        return DNSPodClassifier.sendResult(domain: item.domain, email: email, source: source, outcome: await send(request), secrets: config.secrets, now: now())
     }
 
     public func lookup(_ items: [BackorderItem]) async -> LookupResult {

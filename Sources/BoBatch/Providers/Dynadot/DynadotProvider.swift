@@ -31,7 +31,7 @@ public struct DynadotProvider: Provider {
         } catch {
             return DynadotClassifier.transportFailure(error)
         }
-        return DynadotClassifier.classifySubmit(response, domains: domains)
+        return DynadotClassifier.classifySubmit(response, domains: domains, now: now())
     }
 
     public func lookup(_ items: [BackorderItem]) async -> LookupResult {
@@ -48,8 +48,10 @@ public struct DynadotProvider: Provider {
         } catch {
             return .unavailable(reason: "backorder_request_list: \(error.message)")
         }
-        guard response.status == 200 else {
-            return .unavailable(reason: "backorder_request_list answered HTTP \(response.status)")
+        let reading = HTTPStatusReading(response, now: today)
+        guard reading.kind == .success else {
+            // A refusal (429, 503 with Retry-After) is no different here: the lookup simply did not work this time.
+            return .unavailable(reason: "backorder_request_list: \(reading.answered(by: "Dynadot"))")
         }
         let answer: DynadotAnswer
         let root: XMLElement
@@ -108,21 +110,21 @@ enum DynadotClassifier {
         }
     }
 
-    static func classifySubmit(_ response: HTTPResponse, domains: [DomainName]) -> SubmitResult {
-        switch response.status {
-        case 200: break
-        case 429, 503:
-            let wait = response.headers["retry-after"].flatMap { RetryAfter.seconds(from: $0) }
-            if response.status == 429 || wait != nil {
-                return .refused(reason: "Dynadot answered HTTP \(response.status)", retryAfterSeconds: wait)
-            }
-            return .maybeProcessed(reason: "Dynadot answered HTTP 503 without Retry-After")
-        case 401, 403:
+    /// `now` reads an HTTP-date `Retry-After`.
+    static func classifySubmit(_ response: HTTPResponse, domains: [DomainName], now: Date = Date()) -> SubmitResult {
+        // api3 answers 200 even for errors, so any other status is the server's or a gateway's, not the API's.
+        let reading = HTTPStatusReading(response, now: now)
+        switch reading.kind {
+        case .success:
+            break
+        case .refused(let wait):
+            return .refused(reason: reading.answered(by: "Dynadot"), retryAfterSeconds: wait)
+        case .endpointProblem where [401, 403].contains(response.status):
             return .halt(
                 reason: "Dynadot refused access (HTTP \(response.status))",
                 fix: "check DYNADOT_API_KEY and that this machine's IP address is on the API whitelist (Dynadot: Tools → API)")
-        default:
-            return .maybeProcessed(reason: "Dynadot answered HTTP \(response.status)")
+        case .endpointProblem, .serverError, .other:
+            return .maybeProcessed(reason: reading.answered(by: "Dynadot"))
         }
         let answer: DynadotAnswer
         do {

@@ -118,13 +118,16 @@ enum GnameClassifier {
     /// The outcome decided by the HTTP status alone, or nil when the body must decide.
     static func httpFailure(_ response: HTTPResponse, path: String, now: Date) -> SubmitResult? {
         let status = response.status
-        if (200..<300).contains(status) { return nil }
-        let wait = response.headers["retry-after"].flatMap { RetryAfter.seconds(from: $0, now: now) }
-        if status == 429 || (status == 503 && wait != nil) {
-            return .refused(reason: "Gname answered HTTP \(status)", retryAfterSeconds: wait)
-        }
-        if status >= 500 {
-            return .maybeProcessed(reason: "Gname answered HTTP \(status)\(snippet(response))")
+        let reading = HTTPStatusReading(response, now: now)
+        switch reading.kind {
+        case .success:
+            return nil
+        case .refused(let wait):
+            return .refused(reason: reading.answered(by: "Gname"), retryAfterSeconds: wait)
+        case .serverError:
+            return .maybeProcessed(reason: "\(reading.answered(by: "Gname"))\(snippet(response))")
+        case .endpointProblem, .other:
+            break
         }
         // A 4xx carrying Gname's own envelope is judged by its message.
         if GnameAnswer.parse(response.body) != nil { return nil }
@@ -232,7 +235,9 @@ enum GnameClassifier {
         if let decided = httpFailure(response, path: "/api/backorder/info", now: now) {
             switch decided {
             case .halt(let reason, let fix): return .halt(reason: reason, fix: fix)
-            default: return .unavailable(reason: "Gname answered HTTP \(response.status) to backorder/info")
+            // A refusal (429, 503 with Retry-After) and a 5xx alike: this lookup did not work, nothing more.
+            case .refused(let reason, _), .maybeProcessed(let reason): return .unavailable(reason: "backorder/info: \(reason)")
+            case .settled, .batchFailed: return .unavailable(reason: "Gname answered HTTP \(response.status) to backorder/info")
             }
         }
         guard let answer = GnameAnswer.parse(response.body) else {

@@ -32,7 +32,9 @@ struct ISPAPIResponse: Sendable, Equatable {
     var fields: [String: String]
     /// `PROPERTY[NAME][i]` by upper-cased NAME, then index. Sparse: indices need not be contiguous.
     var properties: [String: [Int: String]]
-    /// False when the text ended before `EOF` (a cut-off answer): the code is still the server's word.
+    /// False when the text ended before `EOF`, the format's only end marker: the answer was cut short, and any
+    /// value in it, the last one above all, may be a prefix of what was sent. Classifiers give such an answer
+    /// no verdict (a create is "maybe processed", a lookup or status "unavailable").
     var reachedEOF: Bool
 
     var runtime: Double? { fields["RUNTIME"].flatMap { Double($0) } }

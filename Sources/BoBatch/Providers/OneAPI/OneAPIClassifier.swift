@@ -3,15 +3,16 @@ import Foundation
 
 /// Turns 1API's answers into the shared vocabulary. Pure functions, so every answer shape is unit-tested
 /// without a network; every string they return has the secrets removed.
+///
+/// `EOF` is the format's only end marker: an answer without it was cut short, whatever it says before the cut
+/// (an application id `10738` cut to `107` still parses), so it is never a verdict.
+///
+/// Waits: the only one 1API documents is for 425, kept below; every other refusal (HTTP 429 or 503 without a
+/// Retry-After, ISPAPI 420/421/423 "client should try again", other 4xx) carries none, and the lane backs off.
 enum OneAPIClassifier {
-    /// 420/421/423: a temporary server-side condition; ISPAPI clients retry within seconds.
-    static let temporaryRetrySeconds: Double = 20
-    /// 425: quota points decay by about a fifth a minute, so less than a minute gains nothing.
-    static let usageExceededRetrySeconds: Double = 90
-    /// Other 4xx: temporary by ISPAPI's convention, meaning unknown.
-    static let unknownTemporaryRetrySeconds: Double = 30
-    /// HTTP 429 without a usable Retry-After.
-    static let throttledRetrySeconds: Double = 60
+    /// 425 "Service temporarily locked; usage exceeded". PROVIDERS.md (1API section): "the account's quota points
+    /// decay ~20% a minute, so pause about a minute or more". The command pages list 425 without a figure.
+    static let usageExceededRetrySeconds: Double = 60
     /// Applications in these states no longer hold a backorder: finding one does not prove a recent create landed.
     static let finishedStatuses: Set<String> = ["FAILED", "CANCELLED", "CANCELED", "DELETED", "REJECTED", "EXPIRED"]
 
@@ -22,7 +23,7 @@ enum OneAPIClassifier {
     // MARK: create
 
     static func submitResult(
-        domain: DomainName, outcome: Result<HTTPResponse, TransportError>, secrets: [String]
+        domain: DomainName, outcome: Result<HTTPResponse, TransportError>, secrets: [String], now: Date
     ) -> SubmitResult {
         let result: SubmitResult
         switch outcome {
@@ -33,8 +34,8 @@ enum OneAPIClassifier {
             case .bodyTooLarge: result = .maybeProcessed(reason: "1API's answer was too large to read: \(error.message)")
             }
         case .success(let response):
-            switch httpProblem(response) {
-            case .throttled(let wait): result = .refused(reason: "1API answered HTTP 429 (too many requests)", retryAfterSeconds: wait)
+            switch httpProblem(response, now: now) {
+            case .refused(let reason, let wait): result = .refused(reason: reason, retryAfterSeconds: wait)
             case .endpoint(let reason, let fix): result = .halt(reason: reason, fix: fix)
             case .unclear(let reason): result = .maybeProcessed(reason: reason)
             case nil:
@@ -50,6 +51,10 @@ enum OneAPIClassifier {
 
     static func submitResult(domain: DomainName, answer: ISPAPIResponse) -> SubmitResult {
         let said = quote(answer)
+        guard answer.reachedEOF else {
+            // Nothing from a cut answer is kept: its application id may be a prefix of the real one.
+            return .maybeProcessed(reason: "1API's answer was cut short (no EOF line after \(said)); checking before any resend")
+        }
         let application = nonEmpty(answer.property("APPLICATION", 0))
         switch answer.code {
         case 200..<300:
@@ -61,11 +66,11 @@ enum OneAPIClassifier {
         case 540:
             return .settled([domain: .already(reference: application, message: "already backordered at 1API: \(said)")])
         case 420, 421, 423:
-            return .refused(reason: "1API is temporarily unable to process: \(said)", retryAfterSeconds: temporaryRetrySeconds)
+            return .refused(reason: "1API is temporarily unable to process: \(said)", retryAfterSeconds: nil)
         case 425:
             return .refused(reason: "1API usage quota exceeded, waiting for it to decay: \(said)", retryAfterSeconds: usageExceededRetrySeconds)
         case 400..<500:
-            return .refused(reason: "1API answered with a temporary error: \(said)", retryAfterSeconds: unknownTemporaryRetrySeconds)
+            return .refused(reason: "1API answered with a temporary error: \(said)", retryAfterSeconds: nil)
         case 530:
             return .halt(reason: "1API authentication failed: \(said)", fix: credentialsFix)
         case 531:
@@ -85,15 +90,15 @@ enum OneAPIClassifier {
     // MARK: lookup
 
     static func lookupResult(
-        asked: [DomainName], limit: Int, outcome: Result<HTTPResponse, TransportError>, secrets: [String]
+        asked: [DomainName], limit: Int, outcome: Result<HTTPResponse, TransportError>, secrets: [String], now: Date
     ) -> LookupResult {
         let result: LookupResult
         switch outcome {
         case .failure(let error):
             result = .unavailable(reason: "1API's list did not answer: \(error.message)")
         case .success(let response):
-            switch httpProblem(response) {
-            case .throttled: result = .unavailable(reason: "1API answered HTTP 429 (too many requests)")
+            switch httpProblem(response, now: now) {
+            case .refused(let reason, _): result = .unavailable(reason: reason)
             case .endpoint(let reason, let fix): result = .halt(reason: reason, fix: fix)
             case .unclear(let reason): result = .unavailable(reason: reason)
             case nil:
@@ -111,6 +116,9 @@ enum OneAPIClassifier {
     /// and every row could be attributed to a domain.
     static func lookupResult(asked: [DomainName], limit: Int, answer: ISPAPIResponse) -> LookupResult {
         let said = quote(answer)
+        guard answer.reachedEOF else {
+            return .unavailable(reason: "1API's list answer was cut short (no EOF line after \(said)); absence is not proven")
+        }
         switch answer.code {
         case 200..<300: break
         case 545: return .found([:])
@@ -154,9 +162,9 @@ enum OneAPIClassifier {
     // MARK: helpers' answers
 
     static func applicationStatus(
-        application: String, outcome: Result<HTTPResponse, TransportError>, secrets: [String]
+        application: String, outcome: Result<HTTPResponse, TransportError>, secrets: [String], now: Date
     ) -> Result<OneAPIApplicationStatus, OneAPIError> {
-        helperAnswer(outcome: outcome, secrets: secrets).map { answer in
+        helperAnswer(outcome: outcome, secrets: secrets, now: now).map { answer in
             OneAPIApplicationStatus(
                 application: application,
                 domain: nonEmpty(answer.property("DOMAIN", 0))?.lowercased(),
@@ -166,7 +174,7 @@ enum OneAPIClassifier {
     }
 
     /// Any 2xx answer, or the error that says why there is none.
-    static func helperAnswer(outcome: Result<HTTPResponse, TransportError>, secrets: [String]) -> Result<ISPAPIResponse, OneAPIError> {
+    static func helperAnswer(outcome: Result<HTTPResponse, TransportError>, secrets: [String], now: Date) -> Result<ISPAPIResponse, OneAPIError> {
         let response: HTTPResponse
         switch outcome {
         case .failure(let error):
@@ -174,14 +182,19 @@ enum OneAPIClassifier {
         case .success(let value):
             response = value
         }
-        guard (200..<300).contains(response.status) else {
-            return .failure(OneAPIError(kind: .http(response.status), message: "1API answered HTTP \(response.status)"))
+        let reading = HTTPStatusReading(response, now: now)
+        guard reading.kind == .success else {
+            return .failure(OneAPIError(kind: .http(response.status), message: reading.answered(by: "1API")))
         }
         let answer: ISPAPIResponse
         do {
             answer = try ISPAPIResponse(parsing: response.bodyText)
         } catch {
             return .failure(OneAPIError(kind: .invalidAnswer, message: "1API's answer is unusable: \(error.description)"))
+        }
+        guard answer.reachedEOF else {
+            return .failure(OneAPIError(
+                kind: .invalidAnswer, message: clean("1API's answer was cut short (no EOF line after \(quote(answer)))", secrets: secrets)))
         }
         guard (200..<300).contains(answer.code) else {
             return .failure(OneAPIError(kind: .code(answer.code), message: clean(quote(answer), secrets: secrets)))
@@ -194,8 +207,8 @@ enum OneAPIClassifier {
     typealias HTTPProblem = HTTPStatusProblem
 
     /// nil for 2xx: the ISPAPI body decides. ISPAPI itself answers 200 even for errors.
-    static func httpProblem(_ response: HTTPResponse) -> HTTPProblem? {
-        .of(response, provider: "1API", endpointVariable: "ONEAPI_ENDPOINT", defaultEndpoint: OneAPIConfig.defaultEndpoint, throttledSeconds: throttledRetrySeconds)
+    static func httpProblem(_ response: HTTPResponse, now: Date) -> HTTPProblem? {
+        .of(response, provider: "1API", endpointVariable: "ONEAPI_ENDPOINT", defaultEndpoint: OneAPIConfig.defaultEndpoint, now: now)
     }
 
     // MARK: text

@@ -8,7 +8,7 @@ public struct OneAPIError: Error, Sendable, Equatable, CustomStringConvertible {
         case transport(TransportError.Kind)
         /// The HTTP status was not 2xx.
         case http(Int)
-        /// The body was not an ISPAPI answer with a CODE.
+        /// The body was not an ISPAPI answer with a CODE, or it was cut short (no closing EOF line).
         case invalidAnswer
         /// ISPAPI answered with a non-2xx CODE (545: no such application; 530/531: credentials).
         case code(Int)

@@ -45,7 +45,7 @@ public struct OneAPIProvider: Provider {
             return .settled([item.domain: .skipped(message: reason)])
         }
         let request = OneAPICommand.addBackorder(item.domain).httpRequest(config: config)
-        return OneAPIClassifier.submitResult(domain: item.domain, outcome: await send(request), secrets: secrets)
+        return OneAPIClassifier.submitResult(domain: item.domain, outcome: await send(request), secrets: secrets, now: now())
     }
 
     public func lookup(_ items: [BackorderItem]) async -> LookupResult {
@@ -55,21 +55,21 @@ public struct OneAPIProvider: Provider {
         // Room for several applications per domain (old, cancelled ones) before the list counts as cut short.
         let limit = min(1000, max(100, domains.count * 10))
         let request = OneAPICommand.queryBackorders(domains, limit: limit).httpRequest(config: config)
-        return OneAPIClassifier.lookupResult(asked: domains, limit: limit, outcome: await send(request), secrets: secrets)
+        return OneAPIClassifier.lookupResult(asked: domains, limit: limit, outcome: await send(request), secrets: secrets, now: now())
     }
 
     /// `StatusDomainApplication` for an application id that `submit` or `lookup` returned.
     public func status(application: String) async throws(OneAPIError) -> OneAPIApplicationStatus {
         let id = try Self.validated(application)
         let request = OneAPICommand.statusApplication(id).httpRequest(config: config)
-        return try OneAPIClassifier.applicationStatus(application: id, outcome: await send(request), secrets: secrets).get()
+        return try OneAPIClassifier.applicationStatus(application: id, outcome: await send(request), secrets: secrets, now: now()).get()
     }
 
     /// `DeleteDomainApplication`. An application that is already gone throws `.code(545)`.
     public func delete(application: String) async throws(OneAPIError) {
         let id = try Self.validated(application)
         let request = OneAPICommand.deleteApplication(id).httpRequest(config: config)
-        _ = try OneAPIClassifier.helperAnswer(outcome: await send(request), secrets: secrets).get()
+        _ = try OneAPIClassifier.helperAnswer(outcome: await send(request), secrets: secrets, now: now()).get()
     }
 
     private func send(_ request: HTTPRequest) async -> Result<HTTPResponse, TransportError> {

@@ -41,6 +41,16 @@ enum YayClassifier {
         if status == 402 || ([400, 403, 422].contains(status) && mentionsFunds(said)) {
             return .halt(reason: "Yay.com refused for lack of funds (HTTP \(status): \(said))", fix: fundsFix)
         }
+        // The shared reading decides refusals and server errors; Yay's documented 4xx meanings follow.
+        let reading = HTTPStatusReading(status: status, retryAfter: response.headers["retry-after"], now: now)
+        switch reading.kind {
+        case .refused(let wait):
+            return .refused(reason: reading.answered(by: "Yay.com") + saying(said, status: status), retryAfterSeconds: wait)
+        case .serverError:
+            return .maybeProcessed(reason: reading.answered(by: "Yay.com") + saying(said, status: status) + "; checking before any resend")
+        case .success, .endpointProblem, .other:
+            break
+        }
         switch status {
         case 200..<300:
             // The uuid is what cancelling needs: a 201 whose body lost it is settled by a lookup, which has it.
@@ -57,20 +67,17 @@ enum YayClassifier {
         case 404:
             // The create route itself was not found; a problem with the domain is a documented 400.
             return .halt(reason: "Yay.com answered HTTP 404 to POST /dom/back-order (\(said))", fix: "check YAY_ENDPOINT")
-        case 429:
-            return .refused(reason: "Yay.com is rate limiting (HTTP 429)", retryAfterSeconds: retryAfter(response, now: now))
-        case 503 where retryAfter(response, now: now) != nil:
-            return .refused(reason: "Yay.com is unavailable (HTTP 503)", retryAfterSeconds: retryAfter(response, now: now))
         default:
             return .maybeProcessed(reason: "Yay.com answered HTTP \(status) (\(said)); checking before any resend")
         }
     }
 
     /// `GET /dom/back-order`: which of `domains` the account holds, with their uuids.
-    static func classifyList(_ response: HTTPResponse, domains: [DomainName]) -> LookupResult {
+    static func classifyList(_ response: HTTPResponse, domains: [DomainName], now: Date) -> LookupResult {
         let answer = YayAnswer.parse(response.body)
         let status = effectiveStatus(response, answer)
         let said = wording(answer, response: response, status: status)
+        let reading = HTTPStatusReading(status: status, retryAfter: response.headers["retry-after"], now: now)
         switch status {
         case 200:
             guard let entries = answer?.entries else {
@@ -85,7 +92,8 @@ enum YayClassifier {
             return .halt(reason: "Yay.com refused the credentials (HTTP \(status): \(said))", fix: credentialsFix)
         default:
             // 404 included: an empty list is not proven by an error, and a wrong "absent" would pay twice.
-            return .unavailable(reason: "Yay.com answered HTTP \(status) to GET /dom/back-order (\(said))")
+            // A refusal (429, 503 with Retry-After) too: the lookup did not work this time.
+            return .unavailable(reason: "GET /dom/back-order: " + reading.answered(by: "Yay.com") + saying(said, status: status))
         }
     }
 
@@ -104,16 +112,17 @@ enum YayClassifier {
         }
     }
 
-    static func retryAfter(_ response: HTTPResponse, now: Date) -> Double? {
-        response.headers["retry-after"].flatMap { RetryAfter.seconds(from: $0, now: now) }
-    }
-
     /// What Yay.com said, or the start of whatever else answered, or the status's usual name.
     static func wording(_ answer: YayAnswer?, response: HTTPResponse, status: Int) -> String {
         if let answer, !answer.message.isEmpty { return answer.message }
         let text = response.bodyText.split(whereSeparator: \.isWhitespace).joined(separator: " ")
         if answer == nil, !text.isEmpty { return text.count > 160 ? String(text.prefix(160)) + "…" : text }
         return reasonPhrase(status)
+    }
+
+    /// " (what Yay.com said)", or nothing when that is only the status's usual name.
+    static func saying(_ said: String, status: Int) -> String {
+        said == reasonPhrase(status) ? "" : " (\(said))"
     }
 
     static func reasonPhrase(_ status: Int) -> String {

@@ -46,7 +46,7 @@ public struct YayProvider: Provider {
         let result: LookupResult
         do {
             let response = try await transport.send(request)
-            result = YayClassifier.classifyList(response, domains: items.map(\.domain))
+            result = YayClassifier.classifyList(response, domains: items.map(\.domain), now: now())
         } catch {
             result = .unavailable(reason: "GET /dom/back-order: \(error.message)")
         }
