@@ -29,17 +29,20 @@ enum ProgressPrinter {
             if lane.halted { return text + " HALTED" }
             text += String(format: " %.1f/s", rate)
             if left > 0, rate > 0 { text += " ETA \(duration(Double(left) / rate))" }
-            if left > 0, let pacer = lane.pacer, pacer.slowed { text += " " + slowdown(pacer) }
+            if left > 0, let pacer = lane.pacer, pacer.slowed || pacer.wait >= 1 { text += " " + slowdown(pacer) }
             return text
         }.joined(separator: " | ")
     }
 
     /// "(slowed to 40% after 3 refusals, resend in 0:12: DNSPod says the API is used too frequently…)"
     static func slowdown(_ pacer: PacerStatus) -> String {
-        let share: Double = pacer.rate / pacer.ceiling * 100
-        var text = "(slowed to " + String(max(1, Int(share.rounded()))) + "%"
-        if pacer.streak > 1 { text += " after \(pacer.streak) refusals" }
-        if pacer.wait >= 1 { text += ", resend in \(duration(pacer.wait))" }
+        var parts: [String] = []
+        if pacer.slowed {
+            let share: Double = pacer.rate / pacer.ceiling * 100
+            parts.append("slowed to " + String(max(1, Int(share.rounded()))) + "%" + (pacer.streak > 1 ? " after \(pacer.streak) refusals" : ""))
+        }
+        if pacer.wait >= 1 { parts.append("resend in \(duration(pacer.wait))") }
+        var text = "(" + parts.joined(separator: ", ")
         if let reason = pacer.reason {
             let short: String = reason.count > 60 ? String(reason.prefix(59)) + "…" : reason
             text += ": " + short

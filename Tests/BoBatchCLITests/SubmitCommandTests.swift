@@ -54,6 +54,18 @@ import Testing
         ], now: 100)
         #expect(line == "dynadot 400/1000 2.0/s ETA 5:00 | gname 1/10 HALTED")
     }
+
+    @Test func aLaneSlowedByRefusalsSaysHowMuchHowLongAndWhy() {
+        let slowed = PacerStatus(rate: 0.4, ceiling: 1, streak: 3, reason: "DNSPod says the API is used too frequently: API usage is limited", wait: 12.2)
+        let waiting = PacerStatus(rate: 10, ceiling: 10, streak: 1, reason: "HTTP 503, Retry-After 2 s", wait: 2)
+        let line = ProgressPrinter.render([
+            LaneProgress(provider: .dnspod, total: 100, done: 40, doneThisInvocation: 40, startedAt: 0, halted: false, pacer: slowed),
+            LaneProgress(provider: .yay, total: 100, done: 40, doneThisInvocation: 40, startedAt: 0, halted: false, pacer: waiting),
+            LaneProgress(provider: .gname, total: 100, done: 100, doneThisInvocation: 100, startedAt: 0, halted: false, pacer: slowed),
+        ], now: 100)
+        #expect(line == "dnspod 40/100 0.4/s ETA 2:30 (slowed to 40% after 3 refusals, resend in 0:12: DNSPod says the API is used too frequently: API usage is li…)"
+            + " | yay 40/100 0.4/s ETA 2:30 (resend in 0:02: HTTP 503, Retry-After 2 s) | gname 100/100 1.0/s")
+    }
 }
 
 @Suite struct ExitStatusTests {

@@ -337,7 +337,7 @@ public final class Lane: Sendable {
     @discardableResult
     private func gate() async throws -> (sentAt: Double, busySeen: Bool) {
         var busySeen = false
-        if await state.takeBusyCheck() {
+        if await state.takeBusyCheck(), provider.checksAccountBusy {
             var polls = 0
             while polls < settings.maxBusyPolls {
                 _ = try await pacer.acquire()

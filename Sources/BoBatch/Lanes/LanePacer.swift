@@ -5,9 +5,9 @@ import Foundation
 ///
 /// A provider that refuses ("too many requests", "too frequent", busy) is asking for a lower rate, not for a
 /// pause after every refusal. So a refusal does two things:
-/// - the lane's rate drops (multiplied by `decrease`), once per round: refusals of requests that were already
-///   on their way when the rate dropped do not drop it again, so eight requests refused together halve the
-///   rate once, not eight times;
+/// - the lane's rate drops (multiplied by `decrease`, 0.7 as in CUBIC), once per round: refusals of requests that
+///   were already on their way when the rate dropped do not drop it again, so eight requests refused together
+///   cut the rate once, not eight times;
 /// - the refused request waits before it is resent: exactly the provider's `Retry-After` when it gave one,
 ///   otherwise a random wait up to `base`, doubled for each refusal in a row (full jitter), up to `cap`.
 ///
@@ -28,7 +28,7 @@ public struct PacingPolicy: Sendable, Equatable {
     /// ...and above it, probing for the provider's limit.
     public var probe: Double
 
-    public init(ceiling: Double, base: Double = 1, cap: Double = 60, decrease: Double = 0.5, recovery: Double = 1.25, probe: Double = 1.05) {
+    public init(ceiling: Double, base: Double = 1, cap: Double = 60, decrease: Double = 0.7, recovery: Double = 1.25, probe: Double = 1.05) {
         self.ceiling = max(ceiling, 1e-6)
         self.base = base
         self.cap = max(cap, base)
@@ -54,7 +54,7 @@ public struct PacerStatus: Sendable, Equatable {
     public var wait: Double
 
     /// True while refusals keep the lane below its configured rate.
-    public var slowed: Bool { rate < ceiling * 0.999 || wait > 0 }
+    public var slowed: Bool { rate < ceiling * 0.999 }
 }
 
 /// Spaces request starts for one lane (all its workers) at the current adaptive rate.
@@ -65,8 +65,6 @@ actor LanePacer {
 
     private var rate: Double
     private var lastStart: Double?
-    /// A smoothed gap between request starts, to tell the rate the lane actually reaches.
-    private var averageGap: Double?
     private var streak = 0
     private var lastRefusal: Double = -.infinity
     private var lastDecrease: Double = -.infinity
@@ -82,12 +80,6 @@ actor LanePacer {
         rateAtLastRefusal = policy.ceiling
     }
 
-    /// The actual rate of request starts, or the allowed one before there is enough to measure.
-    private var measured: Double {
-        guard let averageGap, averageGap > 0 else { return rate }
-        return 1 / averageGap
-    }
-
     /// Waits for this request's slot; returns its start time (hand it back to `refused(…sentAt:)`).
     /// The spacing is read again after every nap, so a rate that rises meanwhile takes effect at once.
     func acquire() async throws -> Double {
@@ -96,10 +88,6 @@ actor LanePacer {
             let now = clock.now()
             let slot = (lastStart ?? -.infinity) + 1 / rate
             if slot <= now {
-                if let lastStart {
-                    let gap = now - lastStart
-                    averageGap = averageGap.map { $0 * 0.9 + gap * 0.1 } ?? gap
-                }
                 lastStart = now
                 return now
             }
@@ -115,8 +103,10 @@ actor LanePacer {
         if sentAt > lastRefusal || streak == 0 { streak += 1 }
         lastRefusal = now
         if sentAt > lastDecrease {
-            rateAtLastRefusal = min(rate, measured)
-            rate = max(policy.floor, rateAtLastRefusal * policy.decrease)
+            // The allowed rate, not the rate reached: a lane that waits for refused work sends little, and cutting
+            // from that would sink its rate for good. Above what the lane reaches, a cut costs nothing.
+            rateAtLastRefusal = rate
+            rate = max(policy.floor, rate * policy.decrease)
             lastDecrease = now
         }
         self.reason = reason

@@ -100,6 +100,8 @@ public protocol Provider: Sendable {
 
     func submit(_ items: [BackorderItem]) async -> SubmitResult
     func lookup(_ items: [BackorderItem]) async -> LookupResult
+    /// Whether `accountBusy` asks the provider anything (Dynadot's `is_processing`); the lane skips the check otherwise.
+    var checksAccountBusy: Bool { get }
     /// Called by the lane after any request that failed or ended unclearly, until it answers `.idle`.
     func accountBusy() async -> BusyState
     /// A reason not to send this item at all (1API's three-hour cutoff), or nil.
@@ -108,6 +110,7 @@ public protocol Provider: Sendable {
 
 extension Provider {
     public var maxLookupBatch: Int { max(maxBatch, 100) }
+    public var checksAccountBusy: Bool { false }
     public func accountBusy() async -> BusyState { .idle }
     public func skipReason(for item: BackorderItem, now: Date) -> String? { nil }
 }

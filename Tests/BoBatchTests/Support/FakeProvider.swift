@@ -65,6 +65,8 @@ final class FakeProvider: Provider, @unchecked Sendable {
         }
     }
 
+    var checksAccountBusy: Bool { true }
+
     func accountBusy() async -> BusyState {
         lock.withLock { busyScript.isEmpty ? .idle : busyScript.removeFirst() }
     }

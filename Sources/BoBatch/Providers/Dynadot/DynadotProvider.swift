@@ -71,6 +71,8 @@ public struct DynadotProvider: Provider {
         return .found(found)
     }
 
+    public var checksAccountBusy: Bool { true }
+
     public func accountBusy() async -> BusyState {
         let request = makeRequest(command: "is_processing", [:], idempotent: true)
         do {

@@ -7,12 +7,11 @@ import Foundation
 /// `EOF` is the format's only end marker: an answer without it was cut short, whatever it says before the cut
 /// (an application id `10738` cut to `107` still parses), so it is never a verdict.
 ///
-/// Waits: the only one 1API documents is for 425, kept below; every other refusal (HTTP 429 or 503 without a
-/// Retry-After, ISPAPI 420/421/423 "client should try again", other 4xx) carries none, and the lane backs off.
+/// Waits: 1API documents none. Every refusal (HTTP 429, or 503 without a Retry-After, ISPAPI 420/421/423 "client
+/// should try again", 425 "usage exceeded", other 4xx) carries none, and the lane's adaptive pacing decides. For
+/// 425 that is the right tool too: the account's quota points decay gradually (~20 % a minute, PROVIDERS.md), so a
+/// lower rate is what clears it, and the lane's wait grows (up to a minute) for as long as 425s continue.
 enum OneAPIClassifier {
-    /// 425 "Service temporarily locked; usage exceeded". PROVIDERS.md (1API section): "the account's quota points
-    /// decay ~20% a minute, so pause about a minute or more". The command pages list 425 without a figure.
-    static let usageExceededRetrySeconds: Double = 60
     /// Applications in these states no longer hold a backorder: finding one does not prove a recent create landed.
     static let finishedStatuses: Set<String> = ["FAILED", "CANCELLED", "CANCELED", "DELETED", "REJECTED", "EXPIRED"]
 
@@ -68,7 +67,7 @@ enum OneAPIClassifier {
         case 420, 421, 423:
             return .refused(reason: "1API is temporarily unable to process: \(said)", retryAfterSeconds: nil)
         case 425:
-            return .refused(reason: "1API usage quota exceeded, waiting for it to decay: \(said)", retryAfterSeconds: usageExceededRetrySeconds)
+            return .refused(reason: "1API usage quota exceeded, slowing down for it to decay: \(said)", retryAfterSeconds: nil)
         case 400..<500:
             return .refused(reason: "1API answered with a temporary error: \(said)", retryAfterSeconds: nil)
         case 530:
