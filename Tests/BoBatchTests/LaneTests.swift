@@ -88,11 +88,15 @@ import Testing
         let provider = FakeProvider(maxBatch: 100)
         provider.script(
             .refused(reason: "busy", retryAfterSeconds: nil), .refused(reason: "busy", retryAfterSeconds: 7),
-            .refused(reason: "busy", retryAfterSeconds: nil))
+            .refused(reason: "busy", retryAfterSeconds: nil), .refused(reason: "busy", retryAfterSeconds: nil),
+            .refused(reason: "busy", retryAfterSeconds: nil), .refused(reason: "busy", retryAfterSeconds: nil))
         let clock = TestClock()
         _ = try await lane(provider, ledger, clock: clock, maxAttempts: 3).run()
-        #expect(provider.submits.count == 3)
+        // Refusals cost nothing at the provider: twice the attempt budget, in a row.
+        #expect(provider.submits.count == 6)
         #expect(try states(ledger) == ["a.com": .failed])
+        let row = try #require(try ledger.pairs(run: run, provider: .dynadot, state: .failed, afterSeq: 0, limit: 1).first)
+        #expect(row.unanswered == 0)
         // Full jitter with random 0.5: 0.5 × 1 s; then Retry-After honoured as given.
         #expect(clock.sleeps.contains(0.5))
         #expect(clock.sleeps.contains(7))
@@ -155,6 +159,18 @@ import Testing
         let row = try #require(try ledger.pairs(run: run, provider: .dnspod, state: .accepted, afterSeq: 0, limit: 1).first)
         #expect(row.attempts == 4)
         #expect(row.unanswered == 1)
+    }
+
+    @Test func anAnswerBetweenRefusalsStartsTheirCountAgain() async throws {
+        let ledger = try makeLedger(["a.com"])
+        try ledger.preparePairs(run: run, providers: [.dynadot], rememberSince: .distantPast)
+        let provider = FakeProvider(maxBatch: 100)
+        let refused = SubmitResult.refused(reason: "busy", retryAfterSeconds: nil)
+        // Five refusals, an answer that settles nothing (proven absent by lookup), five more: never six in a row.
+        provider.script(refused, refused, refused, refused, refused, .maybeProcessed(reason: "timeout"), refused, refused, refused, refused, refused)
+        _ = try await lane(provider, ledger, maxAttempts: 3).run()
+        #expect(provider.submits.count == 12)
+        #expect(try states(ledger) == ["a.com": .accepted])
     }
 
     @Test func aRefusedRequestWaitsAloneWhileTheRestOfTheLaneGoesOn() async throws {

@@ -11,24 +11,21 @@ extension FaultInjectionEndToEndTests {
         static let domainCount = 2_000
         static let minimumKills = 20
 
-        /// Moderate faults on creates. Refusals are kept off 1API and DNSPod: their documented back-offs (20–120 s,
-        /// "usage exceeded" 90 s, DNSPod -2 two minutes) are right for real accounts and would only make the test slow.
+        /// Moderate faults on creates, and refusals of every kind at 5 % each (the provider's own "busy"/"too
+        /// frequent" answer, HTTP 429 and HTTP 503 with `Retry-After: 1`), the same mix as the refusal test.
+        static let refusals = (refuse: 0.05, tooManyRequests: 0.05, serviceUnavailable: 0.05)
+        static func faults(latency: Latency) -> ProviderFaults {
+            ProviderFaults(
+                latency: latency, refuse: refusals.refuse, tooManyRequests: refusals.tooManyRequests,
+                serviceUnavailable: refusals.serviceUnavailable, dropBeforeProcessing: 0.02, dropAfterProcessing: 0.03,
+                serverErrorAfterProcessing: 0.02, malformedAfterProcessing: 0.02)
+        }
         static let faults = FaultPlan(description: "crash test", providers: [
-            "dynadot": ProviderFaults(
-                latency: Latency(minMs: 0, maxMs: 40), refuse: 0.05, dropBeforeProcessing: 0.02, dropAfterProcessing: 0.03,
-                serverErrorAfterProcessing: 0.02, malformedAfterProcessing: 0.02),
-            "gname": ProviderFaults(
-                latency: Latency(minMs: 0, maxMs: 4), refuse: 0.01, dropBeforeProcessing: 0.02, dropAfterProcessing: 0.03,
-                serverErrorAfterProcessing: 0.02, malformedAfterProcessing: 0.02),
-            "yay": ProviderFaults(
-                latency: Latency(minMs: 0, maxMs: 4), refuse: 0.005, dropBeforeProcessing: 0.02, dropAfterProcessing: 0.03,
-                serverErrorAfterProcessing: 0.02, malformedAfterProcessing: 0.02),
-            "oneapi": ProviderFaults(
-                latency: Latency(minMs: 0, maxMs: 4), dropBeforeProcessing: 0.02, dropAfterProcessing: 0.03,
-                serverErrorAfterProcessing: 0.02, malformedAfterProcessing: 0.02),
-            "dnspod": ProviderFaults(
-                latency: Latency(minMs: 0, maxMs: 4), dropBeforeProcessing: 0.02, dropAfterProcessing: 0.03,
-                serverErrorAfterProcessing: 0.02, malformedAfterProcessing: 0.02),
+            "dynadot": faults(latency: Latency(minMs: 0, maxMs: 40)),
+            "gname": faults(latency: Latency(minMs: 0, maxMs: 4)),
+            "yay": faults(latency: Latency(minMs: 0, maxMs: 4)),
+            "oneapi": faults(latency: Latency(minMs: 0, maxMs: 4)),
+            "dnspod": faults(latency: Latency(minMs: 0, maxMs: 4)),
         ])
 
         static func domains(seed: UInt64) -> [String] {

@@ -74,6 +74,70 @@ extension FaultInjectionEndToEndTests {
             try await rerunFinishesWithoutDuplicates(server, dir, env)
         }
 
+        /// Issue 7: the first SIGTERM stops new sends but lets the answers already on the wire land. Creates of all
+        /// five providers are slow (1.5 s in the sandbox), so every lane has requests in flight when the signal
+        /// comes: each of them must end recorded with its verdict, never `unknown`, and the rerun must send nothing
+        /// for them (no lookup, no second create).
+        @Test(.timeLimit(.minutes(2)))
+        func sigtermLetsEveryAnswerInFlightLandAndBeRecorded() async throws {
+            let slow = ProviderFaults(latency: Latency.fixed(ms: 1500))
+            let server = try await SandboxServer.start(SandboxOptions(faults: FaultPlan(providers: ["*": slow])))
+            defer { Task { await server.shutdown() } }
+            let dir = Scratch.directory()
+            Scratch.write(Self.names.joined(separator: "\n") + "\n", to: "\(dir)/list.txt")
+            var env = E2E.environment(server, state: "\(dir)/state", timeout: 20)
+            for p in ["GNAME", "YAY", "ONEAPI", "DNSPOD"] { env["\(p)_THREADS"] = "4" }
+            let arguments = ["submit", "--out", "out", "list.txt"]
+            let child = try LaunchedBinary(arguments, environment: env, directory: dir, label: "in-flight")
+            // Wait until every provider is handling at least one create (Dynadot: one batch of 100).
+            let allInFlight = await eventually(within: 60) {
+                let stats = server.stats()
+                return child.exited != nil || E2E.providers.allSatisfy { (stats.inFlight[$0] ?? 0) >= 1 }
+            }
+            #expect(allInFlight && child.exited == nil, "not every provider had a request in flight: \(server.stats().inFlight) \(child.stderr)")
+            child.send(SIGTERM)
+            guard let exit = await child.waitForExit(seconds: 60) else {
+                child.send(SIGKILL)
+                Issue.record("still running 60 s after SIGTERM: \(child.stderr)")
+                return
+            }
+            #expect(!exit.signaled && exit.status == 3, "\(exit): \(child.stderr)")
+            #expect(child.stderr.contains("finishing requests in flight"))
+            // Nothing is left on the wire: the sandbox answered everything it was sent, and the client took it.
+            #expect(await eventually(within: 10) { E2E.providers.allSatisfy { (server.stats().inFlight[$0] ?? 0) == 0 } })
+            let stats = server.stats()
+            let counts = try E2E.ledgerCounts(state: "\(dir)/state", run: "list")
+            for provider in E2E.providers {
+                let recorded = counts[provider] ?? [:]
+                // Every create the sandbox processed was answered and is recorded as placed; none is left unclear.
+                #expect(stats.totalCreates(provider) > 0, "\(provider) never placed anything")
+                #expect((recorded["accepted"] ?? 0) == stats.totalCreates(provider), "\(provider): ledger \(recorded), sandbox placed \(stats.totalCreates(provider))")
+                #expect((recorded["unknown"] ?? 0) == 0 && (recorded["sending"] ?? 0) == 0, "\(provider): \(recorded)")
+            }
+            let placed = Dictionary(uniqueKeysWithValues: E2E.providers.map { ($0, stats.totalCreates($0)) })
+            let requestsBefore = stats.requests
+
+            // The rerun sends nothing for what was answered: no lookup, and each domain is created once overall.
+            try server.setFaults(.none)
+            let rerun = try await BinaryRunner.run(arguments + ["--quiet"], environment: env, directory: dir)
+            #expect(rerun.status == 0, "rerun: \(rerun.stderr)")
+            let after = server.stats()
+            for provider in E2E.providers {
+                #expect(E2E.duplicates(after, provider).isEmpty, "\(provider) placed something twice")
+                #expect(after.totalCreates(provider) == Self.names.count)
+                let sentAgain = (after.requests[provider] ?? [:]).merging(requestsBefore[provider] ?? [:]) { $0 - $1 }
+                print("signals: \(provider): \(placed[provider] ?? 0) placed before SIGTERM; rerun requests \(sentAgain)")
+            }
+            #expect(after.requestCount("gname", "add") == Self.names.count, "Gname got a create twice")
+            #expect(after.requestCount("yay", "POST /dom/back-order") == Self.names.count, "Yay charged twice")
+            #expect(after.requestCount("oneapi", "AddDomainApplication") == Self.names.count)
+            #expect(after.requestCount("dnspod", "Domain.Acquiresend") == Self.names.count, "DNSPod mailed an owner twice")
+            for provider in E2E.providers where provider != "dynadot" {
+                let lookups = (after.requests[provider] ?? [:]).filter { !["add", "POST /dom/back-order", "AddDomainApplication", "Domain.Acquiresend"].contains($0.key) }
+                #expect(lookups.isEmpty, "\(provider) needed lookups: \(lookups)")
+            }
+        }
+
         @Test(.timeLimit(.minutes(1)))
         func aSecondSigintRightAfterTheFirstExitsAtOnce() async throws {
             let (server, dir, env) = try await prepare(latencyMs: 5)

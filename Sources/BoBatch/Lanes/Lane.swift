@@ -133,12 +133,13 @@ public final class Lane: Sendable {
         case .refused(let reason, let retryAfter):
             await state.needBusyCheck()
             // Refused before anything was done: the provider certainly did not act, so this send does not count
-            // as one that may have landed (DNSPod's single blind resend is kept for those).
-            let attempts = (chunk.pairs.map(\.tries).max() ?? 0) + 1
-            if attempts >= settings.maxAttempts {
+            // as one that may have landed (DNSPod's single blind resend is kept for those), nor against the
+            // attempt budget; refusals have their own, counted in a row (an answer in between resets it).
+            let refusals = (chunk.pairs.map(\.refusalsInARow).max() ?? 0) + 1
+            if refusals >= settings.maxRefusalsInARow {
                 try ledger.record(
                     run: run, provider: provider.id,
-                    domains.map { PairUpdate(domain: $0, state: .failed, code: "refused", message: "gave up after \(attempts) attempts; last: \(reason)") },
+                    domains.map { PairUpdate(domain: $0, state: .failed, code: "refused", message: "gave up after \(refusals) refusals in a row; last: \(reason)") },
                     intent: intent, intentOutcome: "refused", now: wallClock())
                 await state.settled(domains.count)
             } else {
@@ -152,7 +153,7 @@ public final class Lane: Sendable {
                     "intent": "\(intent)", "resend_in": "\(String(format: "%.1f", wait))s\(retryAfter == nil ? "" : " (Retry-After)")",
                     "rate": "\(String(format: "%.2f", status.rate))/s", "refusals_in_a_row": "\(status.streak)", "reason": "\(reason)",
                 ])
-                await queue.requeue(WorkChunk(pairs: chunk.pairs.map { $0.afterTry(unanswered: false) }, notBefore: clock.now() + wait))
+                await queue.requeue(WorkChunk(pairs: chunk.pairs.map { $0.afterRefusal() }, notBefore: clock.now() + wait))
             }
 
         case .maybeProcessed(let reason):
@@ -404,11 +405,21 @@ public final class Lane: Sendable {
 }
 
 extension PairRow {
-    /// After a send (mirrors what the ledger counted); `unanswered` when it may have landed without an answer.
+    /// After a send that got an answer other than a refusal (mirrors what the ledger counted); `unanswered` when
+    /// it may have landed without an answer.
     func afterSend(unanswered: Bool) -> PairRow {
         var copy = self
         copy.attempts += 1
+        copy.refusalsInARow = 0
         if unanswered { copy.unanswered += 1 }
+        return copy
+    }
+
+    /// After a refusal: nothing happened at the provider.
+    func afterRefusal() -> PairRow {
+        var copy = self
+        copy.attempts += 1
+        copy.refusalsInARow += 1
         return copy
     }
 

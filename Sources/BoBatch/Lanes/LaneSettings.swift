@@ -1,8 +1,12 @@
 /// How a lane paces, retries and gives up. Defaults are safe for real accounts.
 public struct LaneSettings: Sendable {
     public var pacing: Pacing
-    /// Sends per pair before a pair that keeps being refused or lost is reported `failed`/`unknown`.
+    /// Sends per pair that end without a verdict (maybe processed, then proven absent) before the pair is
+    /// reported `failed`.
     public var maxAttempts: Int
+    /// Refusals of a pair in a row before it is reported `failed`: refused sends cost nothing at the provider,
+    /// only time, so they get a bigger budget than `maxAttempts` (twice it).
+    public var maxRefusalsInARow: Int { max(2 * maxAttempts, 2) }
     /// Tries at a lookup before the pairs it should settle are left `unknown` for the next run.
     public var maxLookupAttempts: Int
     public var backoff: Backoff

@@ -124,10 +124,12 @@ public struct PairRow: Sendable, Equatable {
     /// The sends, in every invocation, that may have landed without an answer (not the refused ones): what
     /// DNSPod's single blind resend counts.
     public var unanswered: Int = 0
-    /// Sends of this pair in this invocation that ended without a verdict (refused, or unclear and then proven
-    /// absent): what `--max-attempts` bounds. Kept in memory only, so every invocation starts a fresh budget and
+    /// Sends of this pair in this invocation that ended without a verdict (unclear, then proven absent): what
+    /// `--max-attempts` bounds. Kept in memory only, so every invocation starts a fresh budget and
     /// the sends that isolate a bad domain in a failed batch do not use it up.
     public var tries: Int = 0
+    /// Refusals of this pair in a row in this invocation (an answer resets it): what `maxRefusalsInARow` bounds.
+    public var refusalsInARow: Int = 0
 }
 
 /// What the lane records for one pair.
