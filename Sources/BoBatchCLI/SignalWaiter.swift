@@ -7,6 +7,14 @@ enum SignalWaiter {
     nonisolated(unsafe) private static var sources: [any DispatchSourceSignal] = []
     private static let count = Counter()
 
+    /// A one-way switch that a signal handler can read.
+    final class Flag: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value = false
+        var isSet: Bool { lock.withLock { value } }
+        func set() { lock.withLock { value = true } }
+    }
+
     final class Counter: @unchecked Sendable {
         private let lock = NSLock()
         private var n = 0

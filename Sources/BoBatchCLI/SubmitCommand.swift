@@ -161,17 +161,29 @@ struct SubmitCommand: AsyncParsableCommand {
         }
 
         let work = Task { try await job.runLanes() }
+        // The answers on the wire may take up to the request time limit; the wait for them stops well inside
+        // systemd's default 90 s stop timeout, and then the run ends as on a second signal.
+        let grace = min(Self.stopGrace, (try? ProviderCatalog.requestTimeoutCap(providerEnv)).flatMap { $0 } ?? Self.stopGrace)
+        let lanesEnded = SignalWaiter.Flag()
         SignalWaiter.install(status: ExitStatus.incomplete.rawValue) { sig in
-            Terminal.error("\nbo-batch: \(sig == SIGINT ? "interrupted" : "terminated"); finishing requests in flight (signal again to exit at once)")
+            Terminal.error("\nbo-batch: \(sig == SIGINT ? "interrupted" : "terminated"); sending nothing new, waiting up to \(Int(grace.rounded(.up))) s for the answers of requests in flight (signal again to exit at once)")
             work.cancel()
+            DispatchQueue.global().asyncAfter(deadline: .now() + grace + 1) {
+                guard !lanesEnded.isSet else { return }
+                Terminal.error("\nbo-batch: requests still in flight after \(Int(grace.rounded(.up))) s; exiting now; the rerun looks them up before anything is resent")
+                _exit(ExitStatus.incomplete.rawValue)
+            }
         }
         let progress = quiet ? nil : Task { await ProgressPrinter.run(job: job) }
         var reports: [LaneReport] = []
         var interrupted = false
+        defer { lanesEnded.set() }
         do {
             reports = try await work.value
+            lanesEnded.set()
         } catch is CancellationError {
             interrupted = true
+            lanesEnded.set()
         } catch {
             progress?.cancel()
             Terminal.error("\nbo-batch: the run stopped: \(error). Everything recorded so far is kept; rerun to continue.")
@@ -188,6 +200,9 @@ struct SubmitCommand: AsyncParsableCommand {
         if interrupted { throw ExitCode(ExitStatus.incomplete.rawValue) }
         throw ExitCode(summary.exitCode)
     }
+
+    /// The longest wait, after the first signal, for the answers of requests in flight.
+    static let stopGrace: Double = 60
 
     static func selectLanes(_ list: String?, env: [String: String], sandbox: Bool, maxAttempts: Int) throws -> [LaneSetup] {
         var wanted: [ProviderID]

@@ -102,7 +102,7 @@ extension FaultInjectionEndToEndTests {
                 return
             }
             #expect(!exit.signaled && exit.status == 3, "\(exit): \(child.stderr)")
-            #expect(child.stderr.contains("finishing requests in flight"))
+            #expect(child.stderr.contains("waiting up to 20 s for the answers of requests in flight"))
             // Nothing is left on the wire: the sandbox answered everything it was sent, and the client took it.
             #expect(await eventually(within: 10) { E2E.providers.allSatisfy { (server.stats().inFlight[$0] ?? 0) == 0 } })
             let stats = server.stats()

@@ -80,7 +80,7 @@ public enum ProviderCatalog {
     }
 
     /// `BO_BATCH_TIMEOUT`: the longest any one request may take, in seconds (providers' own limits apply below it).
-    static func requestTimeoutCap(_ env: [String: String]) throws(ConfigurationError) -> Double? {
+    public static func requestTimeoutCap(_ env: [String: String]) throws(ConfigurationError) -> Double? {
         guard let raw = EnvironmentReader(env).value("BO_BATCH_TIMEOUT") else { return nil }
         guard let seconds = Double(raw), seconds >= 0.1, seconds <= 3600 else {
             throw ConfigurationError("BO_BATCH_TIMEOUT=\(raw) is not a number of seconds from 0.1 to 3600")
