@@ -49,6 +49,9 @@ struct SubmitCommand: AsyncParsableCommand {
     @Flag(help: "Start the built-in sandbox and send everything there (no keys needed, nothing real is ordered).")
     var sandbox = false
 
+    @Option(name: .customLong("sandbox-faults"), help: ArgumentHelp("With --sandbox: a JSON fault scenario for the sandbox (refusals, latency, dropped connections, ...; see samples/sandbox-faults-*.json), to see how bo-batch copes.", valueName: "file"))
+    var sandboxFaults: String?
+
     @Option(help: ArgumentHelp("Providers to use, comma-separated: dynadot,gname,yay,oneapi,dnspod. Default: every provider whose credentials are set (all of them with --sandbox).", valueName: "list"))
     var provider: String?
 
@@ -84,6 +87,7 @@ struct SubmitCommand: AsyncParsableCommand {
 
     mutating func validate() throws {
         if files.isEmpty { throw ValidationError("give at least one domain list, e.g. bo-batch submit drops.txt") }
+        if sandboxFaults != nil, !sandbox { throw ValidationError("--sandbox-faults needs --sandbox") }
         if !(0...3650).contains(rememberDays) { throw ValidationError("--remember-days must be between 0 and 3650") }
         if !(1...50).contains(maxAttempts) { throw ValidationError("--max-attempts must be between 1 and 50") }
         if let run, run.isEmpty || run.contains("/") || run.hasPrefix(".") {
@@ -110,7 +114,11 @@ struct SubmitCommand: AsyncParsableCommand {
         var providerEnv = env
         if sandbox {
             do {
-                sandboxServer = try await SandboxServer.start(SandboxOptions())
+                let faults = try sandboxFaults.map { try FaultPlan.load(path: $0) } ?? .none
+                sandboxServer = try await SandboxServer.start(SandboxOptions(faults: faults))
+            } catch let error as FaultPlanError {
+                Terminal.error("bo-batch: --sandbox-faults: \(error)")
+                throw ExitCode(ExitStatus.usage.rawValue)
             } catch {
                 Terminal.error("bo-batch: could not start the sandbox: \(error)")
                 throw ExitCode(ExitStatus.usage.rawValue)

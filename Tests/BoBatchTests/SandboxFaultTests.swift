@@ -46,6 +46,29 @@ struct SandboxFaultTests {
         }
     }
 
+    @Test func tooManyRequestsAndServiceUnavailableProcessNothingAndSayWhenToComeBack() async throws {
+        let faults = FaultPlan(providers: ["gname": ProviderFaults(tooManyRequests: 1, retryAfterSeconds: 3), "yay": ProviderFaults(serviceUnavailable: 1, retryAfterSeconds: 2)])
+        try await withSandbox(faults: faults) { server, client in
+            let gname = try await client.postForm(server.endpoint(for: "gname") + "/api/backorder/add", sandboxGnameFields([("ym", "busy-drop.com"), ("td", "1")]))
+            #expect(gname.status == 429)
+            #expect(gname.header("Retry-After") == "3")
+            let yay = try await client.postJSON(server.endpoint(for: "yay") + "/dom/back-order", #"{"domain_name":"busy-drop.com"}"#, headers: sandboxYayHeaders)
+            #expect(yay.status == 503)
+            #expect(yay.header("Retry-After") == "2")
+            let stats = server.stats()
+            #expect(stats.totalCreates("gname") == 0 && stats.totalCreates("yay") == 0 && stats.charges == 0)
+            #expect(stats.faultCount("gname", .tooManyRequests) == 1)
+            #expect(stats.faultCount("yay", .serviceUnavailable) == 1)
+        }
+    }
+
+    @Test(arguments: ["sandbox-faults-flaky.json", "sandbox-faults-refusals.json"])
+    func theSampleScenariosLoad(file: String) throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../samples/\(file)").standardized.path
+        let plan = try FaultPlan.load(path: path)
+        #expect(!plan.providers.isEmpty)
+    }
+
     @Test func refuseProcessesNothing() async throws {
         try await withSandbox(faults: FaultPlan(providers: ["*": ProviderFaults(refuse: 1)])) { server, client in
             var statuses: Set<Int> = []
