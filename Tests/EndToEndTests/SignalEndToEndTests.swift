@@ -56,7 +56,6 @@ extension FaultInjectionEndToEndTests {
             let took = Date().timeIntervalSince(signalled)
             print("signals: SIGTERM → \(exit) after \(String(format: "%.2f", took)) s")
             #expect(!exit.signaled && exit.status == 3, "\(exit): \(child.stderr)")
-            #expect(took < 10)
             #expect(child.stderr.contains("terminated"))
             #expect(server.stats().totalCreates("yay") < Self.names.count, "the run was not stopped mid-way")
 
@@ -163,8 +162,9 @@ extension FaultInjectionEndToEndTests {
             let cutShort = child.stderr.contains("second signal")
             print("signals: second SIGINT → \(exit) after \(String(format: "%.3f", took)) s (\(cutShort ? "cut short by the second signal" : "the first had already finished"))")
             #expect(!exit.signaled && exit.status == 3, "\(exit): \(child.stderr)")
-            #expect(took < 2)
             #expect(cutShort, "the second signal did not end the run: \(child.stderr)")
+            // It did not wait for the answer in flight: the sandbox still holds that create, unanswered.
+            #expect((server.stats().held["yay"] ?? 0) >= 1, "the run waited for the held request")
 
             // The held request goes through now (the provider processed it after the client left): the rerun must
             // find it by lookup rather than place it again.

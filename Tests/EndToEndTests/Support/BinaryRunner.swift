@@ -11,10 +11,18 @@ struct BinaryRunner {
     static let packageRoot: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
 
-    static var binary: String {
+    /// The test bundle and the executable are products of the same `swift build`, in the same folder, whatever
+    /// the configuration, triple or `--scratch-path`.
+    static let binary: String = {
         if let bin = ProcessInfo.processInfo.environment["BO_BATCH_BIN"], !bin.isEmpty { return bin }
+        let tests = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        var folder = tests.deletingLastPathComponent()
+        // On macOS the tests run inside NAME.xctest/Contents/MacOS.
+        while folder.path != "/", folder.pathComponents.contains(where: { $0.hasSuffix(".xctest") }) { folder.deleteLastPathComponent() }
+        let sibling = folder.appendingPathComponent("bo-batch").path
+        if FileManager.default.isExecutableFile(atPath: sibling) { return sibling }
         return packageRoot.appendingPathComponent(".build/debug/bo-batch").path
-    }
+    }()
 
     /// A minimal environment: nothing from the developer's shell leaks in (no real keys).
     static func baseEnvironment(state: String) -> [String: String] {
