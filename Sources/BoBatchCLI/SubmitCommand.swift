@@ -139,6 +139,9 @@ struct SubmitCommand: AsyncParsableCommand {
         } catch let held as RunLock.Held {
             Terminal.error("bo-batch: \(held)")
             throw ExitCode(ExitStatus.locked.rawValue)
+        } catch {
+            Terminal.error("bo-batch: \(error)")
+            throw ExitCode(ExitStatus.usage.rawValue)
         }
         let ledger: Ledger
         let job: SubmitJob

@@ -9,6 +9,4 @@
 #include <libxml/xmlreader.h>
 #include <libxml/xmlerror.h>
 
-// xmlFree is a global function pointer, which Swift imports awkwardly.
-static inline void bb_xml_free(void *p) { xmlFree(p); }
 #endif

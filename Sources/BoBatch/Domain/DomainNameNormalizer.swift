@@ -252,8 +252,3 @@ enum DomainNameNormalizer {
         text.count <= limit ? String(text) : String(text.prefix(limit)) + "…"
     }
 }
-
-/// Normalizes one piece of input text, for callers that prefer a value to a `throws`.
-public func normalizeInput(_ text: String) -> Result<DomainName, DomainNameError> {
-    Result { () throws(DomainNameError) in try DomainName(normalizing: text) }
-}

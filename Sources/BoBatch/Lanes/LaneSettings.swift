@@ -30,30 +30,3 @@ public struct LaneSettings: Sendable {
         PacingPolicy(ceiling: pacing.requestsPerMinute / 60, base: backoff.base, cap: refusalCap)
     }
 }
-
-/// What one lane did in this invocation.
-public struct LaneReport: Sendable, Equatable {
-    public var provider: ProviderID
-    /// Set when the lane stopped on an account-level error.
-    public var halt: (reason: String, fix: String)?
-    public var creates: Int = 0
-    public var lookups: Int = 0
-    public var busyPolls: Int = 0
-    public var interrupted: Int = 0
-
-    public static func == (a: LaneReport, b: LaneReport) -> Bool {
-        a.provider == b.provider && a.halt?.reason == b.halt?.reason && a.creates == b.creates && a.lookups == b.lookups
-    }
-}
-
-/// Live counts for progress lines.
-public struct LaneProgress: Sendable {
-    public var provider: ProviderID
-    public var total: Int
-    public var done: Int
-    public var doneThisInvocation: Int
-    public var startedAt: Double
-    public var halted: Bool
-    /// The lane's adaptive pacing now (slowed by refusals, and why).
-    public var pacer: PacerStatus?
-}

@@ -16,12 +16,19 @@ public final class RunLock: Sendable {
         }
     }
 
+    /// The lock file cannot be opened (permissions, a read-only or missing state directory).
+    public struct Unusable: Error, Sendable, CustomStringConvertible {
+        public var path: String
+        public var reason: String
+        public var description: String { "cannot open the run lock \(path): \(reason); check that the state directory is writable, or use another --state" }
+    }
+
     public init(directory: String) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         path = (directory as NSString).appendingPathComponent("lock")
         fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
-            throw ConfigurationError("cannot open \(path): \(String(cString: strerror(errno)))")
+            throw Unusable(path: path, reason: String(cString: strerror(errno)))
         }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             var buffer = [UInt8](repeating: 0, count: 32)
