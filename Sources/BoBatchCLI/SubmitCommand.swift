@@ -173,7 +173,9 @@ struct SubmitCommand: AsyncParsableCommand {
         // systemd's default 90 s stop timeout, and then the run ends as on a second signal.
         let grace = min(Self.stopGrace, (try? ProviderCatalog.requestTimeoutCap(providerEnv)).flatMap { $0 } ?? Self.stopGrace)
         let lanesEnded = SignalWaiter.Flag()
+        let signalled = SignalWaiter.Flag()
         SignalWaiter.install(status: ExitStatus.incomplete.rawValue) { sig in
+            signalled.set()
             Terminal.error("\nbo-batch: \(sig == SIGINT ? "interrupted" : "terminated"); sending nothing new, waiting up to \(Int(grace.rounded(.up))) s for the answers of requests in flight (signal again to exit at once)")
             work.cancel()
             DispatchQueue.global().asyncAfter(deadline: .now() + grace + 1) {
@@ -184,28 +186,27 @@ struct SubmitCommand: AsyncParsableCommand {
         }
         let progress = quiet ? nil : Task { await ProgressPrinter.run(job: job) }
         var reports: [LaneReport] = []
-        var interrupted = false
         defer { lanesEnded.set() }
         do {
             reports = try await work.value
             lanesEnded.set()
         } catch is CancellationError {
-            interrupted = true
             lanesEnded.set()
+            // What the lanes did before the signal, a halt included: it decides between 3 and 4.
+            reports = await job.reportsSoFar()
         } catch {
             progress?.cancel()
             Terminal.error("\nbo-batch: the run stopped: \(error). Everything recorded so far is kept; rerun to continue.")
             throw ExitCode(ExitStatus.incomplete.rawValue)
         }
+        // Lanes stopped by the signal usually return their reports rather than throw: the signal itself says it.
+        let interrupted = signalled.isSet
         progress?.cancel()
         _ = await progress?.value
-        var summary = try job.finish(input: input, reports: reports)
-        if interrupted && summary.exitCode != ExitStatus.incomplete.rawValue && summary.exitCode != ExitStatus.halted.rawValue {
-            summary.exitCode = ExitStatus.incomplete.rawValue
-        }
+        // One code, decided once: summary.json, the screen and the process all say `summary.exitCode`.
+        let summary = try job.finish(input: input, reports: reports, interrupted: interrupted)
         SummaryPrinter.print(summary)
         withExtendedLifetime(lock) {}
-        if interrupted { throw ExitCode(ExitStatus.incomplete.rawValue) }
         throw ExitCode(summary.exitCode)
     }
 
