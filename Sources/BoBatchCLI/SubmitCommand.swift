@@ -37,10 +37,8 @@ struct SubmitCommand: AsyncParsableCommand {
               DYNADOT_API_KEY_FILE=~/.dynadot-key bo-batch submit drops.txt
               bo-batch submit --provider dynadot,gname --column Domain today.csv
 
-            EXIT CODES: 0 all placed; 1 some rejected/skipped/invalid; 2 usage;
-            3 incomplete, rerun; 4 a provider needs a person (credentials, funds,
-            IP); 5 finished but some result files could not be written;
-            75 another run holds the lock.
+            EXIT CODES
+            \(ExitCodeHelp.table)
             """)
 
     @Argument(help: ArgumentHelp("Domain lists (text or CSV); '-' for standard input.", valueName: "file"))

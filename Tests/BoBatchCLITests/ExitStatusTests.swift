@@ -118,3 +118,53 @@ import Testing
         #expect(try ledger.lastInvocation(run: "r") == nil)
     }
 }
+
+/// README.md's table, `bo-batch --help` and `submit --help` all come from `BoBatch.ExitStatus`.
+@Suite struct ExitCodeDocumentationTests {
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// The rows of README's "## Exit codes" table: code and meaning (backticks dropped), in order.
+    static func readmeRows() throws -> [(code: String, meaning: String)] {
+        let readme = try String(contentsOf: packageRoot.appendingPathComponent("README.md"), encoding: .utf8)
+        let section = try #require(readme.components(separatedBy: "\n## Exit codes\n").dropFirst().first, "README.md has no '## Exit codes' section")
+        let table = section.components(separatedBy: "\n").drop { !$0.hasPrefix("|") }.prefix { $0.hasPrefix("|") }
+        return table.dropFirst(2).map { line in
+            let cells = line.split(separator: "|", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            return (cells.count > 2 ? cells[1] : "", cells.count > 2 ? cells[2].replacingOccurrences(of: "`", with: "") : "")
+        }
+    }
+
+    @Test func readmesTableIsExitStatusRowByRow() throws {
+        let rows = try Self.readmeRows()
+        #expect(rows.count == BoBatch.ExitStatus.allCases.count, "README rows: \(rows.map(\.code))")
+        for (row, status) in zip(rows, BoBatch.ExitStatus.allCases) {
+            #expect(row.code == String(status.rawValue))
+            #expect(row.meaning == status.meaning, "code \(status.rawValue)")
+        }
+    }
+
+    /// Whitespace collapsed, so line wrapping (ours or ArgumentParser's) does not matter.
+    static func flat(_ text: String) -> String {
+        text.split(whereSeparator: { $0 == " " || $0 == "\n" }).joined(separator: " ")
+    }
+
+    @Test func bothHelpTextsListEveryCodeWithItsMeaning() {
+        for help in [BoBatchCommand.helpMessage(columns: 100), BoBatchCommand.helpMessage(for: SubmitCommand.self, columns: 100)] {
+            let flat = Self.flat(help)
+            #expect(flat.contains("EXIT CODES"))
+            for status in BoBatch.ExitStatus.allCases {
+                #expect(flat.contains("\(status.rawValue) \(status.meaning)"), "code \(status.rawValue) missing from:\n\(help)")
+            }
+        }
+    }
+
+    @Test func theHelpTableIsWrappedUnderItsMeanings() {
+        let table = ExitCodeHelp.render(width: 78)
+        let lines = table.split(separator: "\n")
+        #expect(lines.allSatisfy { $0.count <= 78 }, "\(table)")
+        #expect(lines.first == "  0   every domain placed (accepted or already) at every provider, or nothing")
+        #expect(lines.contains("  75  another bo-batch run holds the lock on the state directory"))
+        // Continuation lines sit under the meaning, never where a code would be.
+        #expect(lines.filter { !$0.hasPrefix("      ") }.count == BoBatch.ExitStatus.allCases.count)
+    }
+}
