@@ -137,6 +137,10 @@ struct SubmitCommand: AsyncParsableCommand {
         } catch let held as RunLock.Held {
             Terminal.error("bo-batch: \(held)")
             throw ExitCode(ExitStatus.locked.rawValue)
+        } catch {
+            // An unusable state directory is configuration (2), like the ledger below; not 1, "finished".
+            Terminal.error("bo-batch: cannot lock the state in \(stateDir): \(error)")
+            throw ExitCode(ExitStatus.usage.rawValue)
         }
         let ledger: Ledger
         let job: SubmitJob
@@ -154,13 +158,13 @@ struct SubmitCommand: AsyncParsableCommand {
             let names = lanes.map { $0.provider.id.rawValue }.joined(separator: ", ")
             Terminal.error("bo-batch \(BoBatchVersion.string): run '\(runName)' → \(names)\(sandbox ? " (sandbox at \(sandboxServer!.baseURL))" : ""); ledger \(ledger.path)")
         }
-        let input = try job.ingest { notice in Terminal.error("bo-batch: \(notice.message)") }
+        let input = try Self.orStopped { try job.ingest { notice in Terminal.error("bo-batch: \(notice.message)") } }
         if !quiet {
             Terminal.error("read \(input.linesRead) lines: \(input.domains) domains (\(input.newDomains) new), \(input.duplicates) duplicates, \(input.invalid) not domains")
         }
 
         if dryRun {
-            let summary = try job.finish(input: input, reports: [], dryRun: true)
+            let summary = try Self.orStopped { try job.finish(input: input, reports: [], dryRun: true) }
             SummaryPrinter.print(summary, dryRun: true)
             withExtendedLifetime(lock) {}
             throw ExitCode(summary.exitCode)
@@ -202,10 +206,22 @@ struct SubmitCommand: AsyncParsableCommand {
         progress?.cancel()
         _ = await progress?.value
         // One code, decided once: summary.json, the screen and the process all say `summary.exitCode`.
-        let summary = try job.finish(input: input, reports: reports, interrupted: interrupted)
+        let summary = try Self.orStopped { try job.finish(input: input, reports: reports, interrupted: interrupted) }
         SummaryPrinter.print(summary)
         withExtendedLifetime(lock) {}
         throw ExitCode(summary.exitCode)
+    }
+
+    /// A step that failed on the ledger (a full disk, I/O) ends the invocation with 3, as a lane that stopped
+    /// does: everything recorded is kept and a rerun continues. Left to ArgumentParser it would exit 1, which
+    /// says "finished".
+    static func orStopped<T>(_ step: () throws -> T) throws -> T {
+        do {
+            return try step()
+        } catch {
+            Terminal.error("\nbo-batch: the run stopped: \(error). Everything recorded so far is kept; rerun to continue.")
+            throw ExitCode(ExitStatus.incomplete.rawValue)
+        }
     }
 
     /// The longest wait, after the first signal, for the answers of requests in flight.

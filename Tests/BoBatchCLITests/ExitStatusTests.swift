@@ -168,3 +168,12 @@ import Testing
         #expect(lines.filter { !$0.hasPrefix("      ") }.count == BoBatch.ExitStatus.allCases.count)
     }
 }
+
+/// Failures with no summary to show end with a fixed code, never ArgumentParser's 1 ("finished").
+@Suite struct SubmitFailureExitTests {
+    @Test func aStepThatFailsOnTheLedgerEndsWith3() throws {
+        struct DiskFull: Error {}
+        #expect(throws: ExitCode(BoBatch.ExitStatus.incomplete.rawValue)) { try SubmitCommand.orStopped { () throws -> Int in throw DiskFull() } }
+        #expect(try SubmitCommand.orStopped { 7 } == 7)
+    }
+}

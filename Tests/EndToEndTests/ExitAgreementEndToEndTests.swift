@@ -117,6 +117,18 @@ extension FaultInjectionEndToEndTests {
             try await expectAgreement(arguments, env: env, dir: dir, expected: 0)
         }
 
+        /// Before: ArgumentParser's 1, "finished; some rejected", for a run that never started.
+        @Test(.timeLimit(.minutes(1)))
+        func aStateDirectoryThatCannotBeLockedIsAUsageError() async throws {
+            let dir = Scratch.directory()
+            Scratch.write("a-drop.com\n", to: "\(dir)/list.txt")
+            Scratch.write("not a directory\n", to: "\(dir)/state")
+            let result = try await BinaryRunner.run(
+                ["submit", "--sandbox", "--quiet", "--state", "\(dir)/state", "list.txt"], environment: BinaryRunner.baseEnvironment(state: "\(dir)/state"), directory: dir)
+            #expect(result.status == 2, "stderr: \(result.stderr)")
+            #expect(result.stderr.contains("cannot lock the state in \(dir)/state"))
+        }
+
         @Test(.timeLimit(.minutes(1)))
         func aDryRunExits0AndStatusSays0() async throws {
             let server = try await SandboxServer.start(SandboxOptions())
