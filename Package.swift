@@ -7,7 +7,8 @@ let strict: [SwiftSetting] = [
 
 let package = Package(
     name: "bo-batch",
-    platforms: [.macOS(.v14)],
+    // Linux only (Debian 12 tested): sources import Glibc, and the C libraries come from Debian packages.
+    // No `platforms:` entry, since no Apple platform is built or tested (see README, "Platforms").
     products: [
         .executable(name: "bo-batch", targets: ["bo-batch"]),
     ],

@@ -19,15 +19,7 @@ public struct BoBatchCommand: AsyncParsableCommand {
               bo-batch submit --sandbox samples/drops-2025-10-27.txt
 
             EXIT CODES
-              0   every domain placed (accepted or already), or nothing to do
-              1   finished; some domains rejected or skipped, or input invalid
-              2   usage or configuration error; nothing was sent
-              3   incomplete: something is pending or unknown; rerun to continue
-              4   a provider lane halted on an account-level error (credentials,
-                  funds, IP whitelist); fix it, then rerun
-              5   finished, but some result files could not be written (the
-                  ledger has every outcome); fix the cause, then rerun
-              75  another bo-batch run holds the state directory's lock
+            \(ExitCodeHelp.table)
             """,
         version: BoBatchVersion.string,
         subcommands: [SubmitCommand.self, StatusCommand.self, SandboxCommand.self, ProvidersCommand.self],

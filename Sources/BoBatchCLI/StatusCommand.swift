@@ -7,8 +7,9 @@ struct StatusCommand: ParsableCommand {
         commandName: "status",
         abstract: "Show what the ledger knows about a run (or list the runs), without sending anything.",
         discussion: """
-            Reads the ledger only: counts per provider and state, and the exit code a rerun
-            would start from. Safe to call while a run is going on.
+            Reads the ledger only: counts per provider and state, and the exit code the run's
+            last invocation ended with, as the ledger stands now (the same code, decided the
+            same way). Safe to call while a run is going on.
               bo-batch status                      # the runs in the ledger
               bo-batch status drops-2025-10-27     # one run
               bo-batch status --sandbox drops-2025-10-27
@@ -42,16 +43,29 @@ struct StatusCommand: ParsableCommand {
             Terminal.error("bo-batch: no run named '\(run)' in \(ledger.path); 'bo-batch status' lists them")
             throw ExitCode(ExitStatus.usage.rawValue)
         }
-        let counts = try ledger.stateCounts(run: run)
-        let invalid = try ledger.invalidCount(run: run)
-        print("run '\(run)': \(try ledger.domainCount(run: run)) domains, \(invalid) not domains")
+        // The last invocation's own facts (a halted lane, a signal, unwritten files, a dry run) with the pairs as
+        // they are now: right after a run, exactly what it exited with. None while a run is under way.
+        let last = try ledger.lastInvocation(run: run)
+        let facts = try ledger.exitFacts(run: run, invocation: last ?? InvocationFacts())
+        let counts = facts.counts
+        print("run '\(run)': \(try ledger.domainCount(run: run)) domains, \(facts.invalidInputs) not domains")
         for provider in counts.keys.sorted() {
             var states: [String: Int] = [:]
             for (s, n) in counts[provider] ?? [:] { states[s.reported, default: 0] += n }
             let text = SummaryPrinter.order.compactMap { s in states[s].map { "\($0) \(s)" } }.joined(separator: ", ")
             print("  \(provider.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)) \(text)")
         }
-        let status = ExitStatus.of(counts: counts, invalidInputs: invalid, halted: false)
-        print("as of now: exit \(status.rawValue): \(status.meaning)")
+        if let last, let note = Self.note(last) { print("last invocation: \(note)") }
+        print("as of now: exit \(ExitStatus.decide(facts).rawValue): \(ExitStatus.meaning(of: facts))")
+    }
+
+    /// What the last invocation adds to the pairs, if anything.
+    static func note(_ facts: InvocationFacts) -> String? {
+        var parts: [String] = []
+        if facts.dryRun { parts.append("dry run, nothing sent") }
+        if !facts.haltedLanes.isEmpty { parts.append("halted: \(facts.haltedLanes.map(\.rawValue).joined(separator: ", ")) (the failed pairs' messages name the fix)") }
+        if facts.interrupted { parts.append("interrupted by a signal") }
+        if facts.unwrittenResultFiles > 0 { parts.append("\(facts.unwrittenResultFiles) result file(s) not written") }
+        return parts.isEmpty ? nil : parts.joined(separator: "; ")
     }
 }

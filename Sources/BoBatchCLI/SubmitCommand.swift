@@ -37,10 +37,8 @@ struct SubmitCommand: AsyncParsableCommand {
               DYNADOT_API_KEY_FILE=~/.dynadot-key bo-batch submit drops.txt
               bo-batch submit --provider dynadot,gname --column Domain today.csv
 
-            EXIT CODES: 0 all placed; 1 some rejected/skipped/invalid; 2 usage;
-            3 incomplete, rerun; 4 a provider needs a person (credentials, funds,
-            IP); 5 finished but some result files could not be written;
-            75 another run holds the lock.
+            EXIT CODES
+            \(ExitCodeHelp.table)
             """)
 
     @Argument(help: ArgumentHelp("Domain lists (text or CSV); '-' for standard input.", valueName: "file"))
@@ -140,7 +138,8 @@ struct SubmitCommand: AsyncParsableCommand {
             Terminal.error("bo-batch: \(held)")
             throw ExitCode(ExitStatus.locked.rawValue)
         } catch {
-            Terminal.error("bo-batch: \(error)")
+            // An unusable state directory is configuration (2), like the ledger below; not 1, "finished".
+            Terminal.error("bo-batch: cannot lock the state in \(stateDir): \(error)")
             throw ExitCode(ExitStatus.usage.rawValue)
         }
         let ledger: Ledger
@@ -159,13 +158,13 @@ struct SubmitCommand: AsyncParsableCommand {
             let names = lanes.map { $0.provider.id.rawValue }.joined(separator: ", ")
             Terminal.error("bo-batch \(BoBatchVersion.string): run '\(runName)' → \(names)\(sandbox ? " (sandbox at \(sandboxServer!.baseURL))" : ""); ledger \(ledger.path)")
         }
-        let input = try job.ingest { notice in Terminal.error("bo-batch: \(notice.message)") }
+        let input = try Self.orStopped { try job.ingest { notice in Terminal.error("bo-batch: \(notice.message)") } }
         if !quiet {
             Terminal.error("read \(input.linesRead) lines: \(input.domains) domains (\(input.newDomains) new), \(input.duplicates) duplicates, \(input.invalid) not domains")
         }
 
         if dryRun {
-            let summary = try job.finish(input: input, reports: [], dryRun: true)
+            let summary = try Self.orStopped { try job.finish(input: input, reports: [], dryRun: true) }
             SummaryPrinter.print(summary, dryRun: true)
             withExtendedLifetime(lock) {}
             throw ExitCode(summary.exitCode)
@@ -176,7 +175,9 @@ struct SubmitCommand: AsyncParsableCommand {
         // systemd's default 90 s stop timeout, and then the run ends as on a second signal.
         let grace = min(Self.stopGrace, (try? ProviderCatalog.requestTimeoutCap(providerEnv)).flatMap { $0 } ?? Self.stopGrace)
         let lanesEnded = SignalWaiter.Flag()
+        let signalled = SignalWaiter.Flag()
         SignalWaiter.install(status: ExitStatus.incomplete.rawValue) { sig in
+            signalled.set()
             Terminal.error("\nbo-batch: \(sig == SIGINT ? "interrupted" : "terminated"); sending nothing new, waiting up to \(Int(grace.rounded(.up))) s for the answers of requests in flight (signal again to exit at once)")
             work.cancel()
             DispatchQueue.global().asyncAfter(deadline: .now() + grace + 1) {
@@ -187,29 +188,40 @@ struct SubmitCommand: AsyncParsableCommand {
         }
         let progress = quiet ? nil : Task { await ProgressPrinter.run(job: job) }
         var reports: [LaneReport] = []
-        var interrupted = false
         defer { lanesEnded.set() }
         do {
             reports = try await work.value
             lanesEnded.set()
         } catch is CancellationError {
-            interrupted = true
             lanesEnded.set()
+            // What the lanes did before the signal, a halt included: it decides between 3 and 4.
+            reports = await job.reportsSoFar()
         } catch {
             progress?.cancel()
             Terminal.error("\nbo-batch: the run stopped: \(error). Everything recorded so far is kept; rerun to continue.")
             throw ExitCode(ExitStatus.incomplete.rawValue)
         }
+        // Lanes stopped by the signal usually return their reports rather than throw: the signal itself says it.
+        let interrupted = signalled.isSet
         progress?.cancel()
         _ = await progress?.value
-        var summary = try job.finish(input: input, reports: reports)
-        if interrupted && summary.exitCode != ExitStatus.incomplete.rawValue && summary.exitCode != ExitStatus.halted.rawValue {
-            summary.exitCode = ExitStatus.incomplete.rawValue
-        }
+        // One code, decided once: summary.json, the screen and the process all say `summary.exitCode`.
+        let summary = try Self.orStopped { try job.finish(input: input, reports: reports, interrupted: interrupted) }
         SummaryPrinter.print(summary)
         withExtendedLifetime(lock) {}
-        if interrupted { throw ExitCode(ExitStatus.incomplete.rawValue) }
         throw ExitCode(summary.exitCode)
+    }
+
+    /// A step that failed on the ledger (a full disk, I/O) ends the invocation with 3, as a lane that stopped
+    /// does: everything recorded is kept and a rerun continues. Left to ArgumentParser it would exit 1, which
+    /// says "finished".
+    static func orStopped<T>(_ step: () throws -> T) throws -> T {
+        do {
+            return try step()
+        } catch {
+            Terminal.error("\nbo-batch: the run stopped: \(error). Everything recorded so far is kept; rerun to continue.")
+            throw ExitCode(ExitStatus.incomplete.rawValue)
+        }
     }
 
     /// The longest wait, after the first signal, for the answers of requests in flight.

@@ -68,26 +68,7 @@ import Testing
     }
 }
 
-@Suite struct ExitStatusTests {
-    @Test func theWorstSituationDecides() {
-        let ok: [ProviderID: [PairState: Int]] = [.dynadot: [.accepted: 3, .already: 1]]
-        #expect(ExitStatus.of(counts: ok, invalidInputs: 0, halted: false) == .success)
-        #expect(ExitStatus.of(counts: ok, invalidInputs: 2, halted: false) == .someRejected)
-        #expect(ExitStatus.of(counts: [.dynadot: [.accepted: 3, .rejected: 1]], invalidInputs: 0, halted: false) == .someRejected)
-        #expect(ExitStatus.of(counts: [.dynadot: [.rejected: 1, .unknown: 1]], invalidInputs: 0, halted: false) == .incomplete)
-        #expect(ExitStatus.of(counts: [.dynadot: [.pending: 1]], invalidInputs: 0, halted: true) == .halted)
-        #expect(ExitStatus.of(counts: [:], invalidInputs: 0, halted: false) == .success)
-    }
-
-    @Test func unwrittenResultFilesTurnAFinishedRunInto5AndLeaveRerunAndHaltAlone() {
-        #expect(ExitStatus.success.afterWritingResults(failed: 1) == .resultFilesUnwritten)
-        #expect(ExitStatus.someRejected.afterWritingResults(failed: 3) == .resultFilesUnwritten)
-        #expect(ExitStatus.incomplete.afterWritingResults(failed: 1) == .incomplete)
-        #expect(ExitStatus.halted.afterWritingResults(failed: 1) == .halted)
-        #expect(ExitStatus.resultFilesUnwritten.afterWritingResults(failed: 1) == .resultFilesUnwritten)
-        for status in ExitStatus.allCases { #expect(status.afterWritingResults(failed: 0) == status) }
-    }
-
+@Suite struct ResultFileFailureTests {
     @Test func anUnwrittenFileIsReportedWithItsPathDomainAndReason() {
         let failure = ResultFileFailure(file: "out/b.com.json", domain: "b.com", error: "Is a directory")
         #expect(failure.description == "cannot write out/b.com.json (the result of b.com): Is a directory")

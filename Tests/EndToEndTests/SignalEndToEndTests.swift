@@ -61,6 +61,12 @@ extension FaultInjectionEndToEndTests {
 
             let summary = try Scratch.json("\(dir)/out/summary.json")
             #expect(summary["exit_code"] as? Int == 3)
+            // The screen, summary.json and `status` say what the process exited with.
+            let meaning = summary["exit_meaning"] as? String ?? "?"
+            #expect(meaning.hasPrefix("interrupted"), "\(meaning)")
+            #expect(child.stderr.contains("\nexit 3: \(meaning)\n"), "printed: \(child.stderr)")
+            let status = try await BinaryRunner.run(["status", "list"], environment: env, directory: dir)
+            #expect(status.stdout.contains("as of now: exit 3: \(meaning)\n"), "status: \(status.stdout)")
             // Consistent: every pair present, none left mid-send, and what the ledger calls placed is placed.
             let counts = try E2E.ledgerCounts(state: "\(dir)/state", run: "list")
             for provider in ["dynadot", "yay"] {

@@ -43,6 +43,11 @@ public final class Lane: Sendable {
         return progress
     }
 
+    /// What the lane has done so far (its report, before `run` returns it).
+    func reportSoFar() async -> LaneReport {
+        await state.finalReport()
+    }
+
     /// Works until every pair of this provider is settled, given up on, or the lane halts or is cancelled.
     public func run() async throws -> LaneReport {
         let id = provider.id

@@ -95,6 +95,12 @@ public final class Ledger: Sendable {
             // or interrupted on the wire). A refusal is an answer: the provider did nothing.
             try db.execute(sql: "ALTER TABLE pairs ADD COLUMN unanswered INTEGER NOT NULL DEFAULT 0")
         }
+        m.registerMigration("v4: the last invocation's exit facts") { db in
+            // What decided the last invocation's exit code besides the pairs (a halted lane, a signal, result files
+            // not written, a dry run), as JSON; NULL while an invocation is under way. `status` needs it to say the
+            // code the run exited with.
+            try db.execute(sql: "ALTER TABLE runs ADD COLUMN last_invocation TEXT")
+        }
         return m
     }
 }
@@ -155,13 +161,13 @@ public struct PairUpdate: Sendable {
 extension Ledger {
     // MARK: runs and ingestion
 
-    /// Creates the run or reopens it; counts the invocation.
+    /// Creates the run or reopens it; counts the invocation and forgets the previous one's exit facts.
     public func openRun(_ name: String, now: Date = Date()) throws {
         try pool.write { db in
             try db.execute(
                 sql: """
                     INSERT INTO runs(name, created_at, updated_at, invocations) VALUES (?, ?, ?, 1)
-                    ON CONFLICT(name) DO UPDATE SET updated_at = excluded.updated_at, invocations = invocations + 1
+                    ON CONFLICT(name) DO UPDATE SET updated_at = excluded.updated_at, invocations = invocations + 1, last_invocation = NULL
                     """,
                 arguments: [name, now.timeIntervalSince1970, now.timeIntervalSince1970])
         }

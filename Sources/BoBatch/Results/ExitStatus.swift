@@ -1,12 +1,14 @@
-/// The exit codes a cron job can act on; documented in README.md and `bo-batch --help`.
+/// The exit codes a cron job can act on. Each case's code and ``meaning`` are the one source of the exit-code
+/// table in README.md (a test compares them row by row) and in `bo-batch --help` / `submit --help` (generated).
 public enum ExitStatus: Int32, Sendable, Codable, CaseIterable {
     /// Every pair accepted or already placed (or nothing to do).
     case success = 0
-    /// Finished, but some pairs were rejected or skipped, or some input was not a domain.
+    /// Finished, but some pairs were rejected or skipped, some are `unknown` for good (no lookup can settle them),
+    /// or some input was not a domain.
     case someRejected = 1
     /// Usage or configuration error; nothing was sent.
     case usage = 2
-    /// Incomplete: something is still pending or unknown. Rerun the same command to continue.
+    /// Incomplete: something is still pending or unknown, or the run was interrupted. Rerun the same command.
     case incomplete = 3
     /// A provider lane halted on an account-level error (credentials, funds, IP) and needs a person.
     case halted = 4
@@ -17,30 +19,100 @@ public enum ExitStatus: Int32, Sendable, Codable, CaseIterable {
     /// Another bo-batch run holds the state directory's lock.
     case locked = 75
 
+    /// The short meaning: README's table, the help texts, `summary.json`'s `exit_meaning`, the printed summary.
     public var meaning: String {
         switch self {
-        case .success: "every domain placed (accepted or already) at every provider"
-        case .someRejected: "finished; some domains rejected or skipped, or some input invalid"
-        case .usage: "usage or configuration error; nothing sent"
-        case .incomplete: "incomplete; rerun the same command to continue"
-        case .halted: "a provider lane halted on an account-level error; fix it, then rerun"
-        case .resultFilesUnwritten: "finished, but some result files could not be written (result_file_errors in summary.json); fix the cause, then rerun to write them"
-        case .locked: "another bo-batch run is using the same state directory"
+        case .success: "every domain placed (accepted or already) at every provider, or nothing to do"
+        case .someRejected: "finished, but some domains were rejected, skipped or cannot be checked, or some input was not a domain"
+        case .usage: "usage or configuration error; nothing was sent"
+        case .incomplete: "incomplete: something is still pending or unknown; rerun the same command to continue"
+        case .halted: "a provider lane halted on an account-level error (credentials, funds, IP whitelist); fix it, then rerun"
+        case .resultFilesUnwritten: "finished, but some result files could not be written (result_file_errors in summary.json); fix the cause, then rerun"
+        case .locked: "another bo-batch run holds the lock on the state directory"
         }
     }
 
-    /// The status a run ends with, from what the ledger holds and whether a lane halted in this invocation.
-    public static func of(counts: [ProviderID: [PairState: Int]], invalidInputs: Int, halted: Bool) -> ExitStatus {
-        if halted { return .halted }
-        let all = counts.values.reduce(into: [PairState: Int]()) { acc, c in acc.merge(c, uniquingKeysWith: +) }
-        if [.pending, .sending, .unknown, .failed].contains(where: { (all[$0] ?? 0) > 0 }) { return .incomplete }
-        if (all[.rejected] ?? 0) > 0 || (all[.skipped] ?? 0) > 0 || invalidInputs > 0 { return .someRejected }
-        return .success
+    /// The one place that turns what a run ended with into its exit code. Every command asks here: `submit`
+    /// (summary.json, the printed summary and the process exit), `submit --dry-run`, and `status`.
+    ///
+    /// Precedence, first match wins:
+    /// 1. a dry run judges the input only (nothing was sent, so every pair is still to send): 1 if some input
+    ///    was not a domain, else 0; then 5 if a result file could not be written;
+    /// 2. a lane halted on an account-level error: 4 (a rerun alone would halt again; a person must act);
+    /// 3. interrupted (SIGINT/SIGTERM): 3, whatever the ledger says;
+    /// 4. a pair a rerun can still move (pending, sending, failed, or `unknown` with a lookup to ask): 3;
+    /// 5. a result file could not be written: 5 (a rerun writes it once the cause is fixed; not before 3 and 4,
+    ///    which already ask for a rerun or a person);
+    /// 6. a pair rejected or skipped, an `unknown` pair no lookup can settle (final, with its reason), or an
+    ///    input that is not a domain: 1;
+    /// 7. otherwise 0.
+    public static func decide(_ facts: ExitFacts) -> ExitStatus {
+        let invocation = facts.invocation
+        let finished: ExitStatus
+        if invocation.dryRun {
+            finished = facts.invalidInputs > 0 ? .someRejected : .success
+        } else if !invocation.haltedLanes.isEmpty {
+            return .halted
+        } else if invocation.interrupted || facts.resumable > 0 {
+            return .incomplete
+        } else {
+            // Nothing is resumable, so every pair not settled is final with its reason (DNSPod, no lookup).
+            let all = facts.counts.values.reduce(into: [PairState: Int]()) { acc, c in acc.merge(c, uniquingKeysWith: +) }
+            let notPlaced = all.filter { state, _ in state != .accepted && state != .already }.values.reduce(0, +)
+            finished = notPlaced > 0 || facts.invalidInputs > 0 ? .someRejected : .success
+        }
+        return invocation.unwrittenResultFiles > 0 ? .resultFilesUnwritten : finished
     }
 
-    /// The status once the result files are written: a finished run (0 or 1) with files that could not be
-    /// written becomes 5; 3 and 4 stay, as they already ask for a rerun or a person.
-    public func afterWritingResults(failed: Int) -> ExitStatus {
-        failed > 0 && (self == .success || self == .someRejected) ? .resultFilesUnwritten : self
+    /// The meaning shown with ``decide(_:)``'s code: its ``meaning``, said more precisely for a dry run and an
+    /// interruption. Derived from the decision, so the two cannot disagree.
+    public static func meaning(of facts: ExitFacts) -> String {
+        let status = decide(facts)
+        if facts.invocation.dryRun, status != .resultFilesUnwritten {
+            return "dry run: input read, checked and recorded; nothing sent" + (facts.invalidInputs > 0 ? "; some input is not a domain (invalid.tsv)" : "")
+        }
+        if facts.invocation.interrupted, status == .incomplete {
+            return "interrupted: " + ExitStatus.incomplete.meaning
+        }
+        return status.meaning
+    }
+}
+
+/// Everything a run's exit code depends on; ``ExitStatus/decide(_:)`` turns it into the code.
+public struct ExitFacts: Sendable, Equatable {
+    /// Pairs per provider and state, as the ledger holds them.
+    public var counts: [ProviderID: [PairState: Int]]
+    /// Of the pairs not settled, those a rerun can still move (``Ledger/resumableCount(run:)``); the others are
+    /// `unknown` pairs no lookup can settle (DNSPod sent twice without an answer), final with their reason.
+    public var resumable: Int
+    /// Input lines (or files) that were not a domain.
+    public var invalidInputs: Int
+    /// What only the invocation itself knows; the ledger keeps the last one's for `bo-batch status`.
+    public var invocation: InvocationFacts
+
+    public init(counts: [ProviderID: [PairState: Int]], resumable: Int, invalidInputs: Int, invocation: InvocationFacts = InvocationFacts()) {
+        self.counts = counts
+        self.resumable = resumable
+        self.invalidInputs = invalidInputs
+        self.invocation = invocation
+    }
+}
+
+/// The facts of one `submit` invocation that the pairs do not show.
+public struct InvocationFacts: Sendable, Equatable, Codable {
+    /// `--dry-run`: nothing was sent.
+    public var dryRun: Bool
+    /// Lanes that halted on an account-level error in this invocation.
+    public var haltedLanes: [ProviderID]
+    /// The first SIGINT/SIGTERM stopped the lanes before they ran out of work.
+    public var interrupted: Bool
+    /// Result files (domain files, `invalid.tsv`, `summary.json`) this invocation could not write.
+    public var unwrittenResultFiles: Int
+
+    public init(dryRun: Bool = false, haltedLanes: [ProviderID] = [], interrupted: Bool = false, unwrittenResultFiles: Int = 0) {
+        self.dryRun = dryRun
+        self.haltedLanes = haltedLanes
+        self.interrupted = interrupted
+        self.unwrittenResultFiles = unwrittenResultFiles
     }
 }

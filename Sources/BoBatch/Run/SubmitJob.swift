@@ -113,17 +113,27 @@ public final class SubmitJob: Sendable {
         }
     }
 
+    /// Each lane's report as it stands, for when `runLanes` ended by throwing (a cancellation) instead of
+    /// returning them: a halt already met must still make the run's exit 4.
+    public func reportsSoFar() async -> [LaneReport] {
+        var out: [LaneReport] = []
+        for lane in lanes { out.append(await lane.reportSoFar()) }
+        return out
+    }
+
     public func progress() async -> [LaneProgress] {
         var out: [LaneProgress] = []
         for lane in lanes { out.append(await lane.progress()) }
         return out
     }
 
-    /// Writes every changed result file, `invalid.tsv` and `summary.json`; returns the summary.
+    /// Writes every changed result file, `invalid.tsv` and `summary.json`; returns the summary, whose exit code
+    /// (``ExitStatus/decide(_:)``'s) is the one `summary.json` holds and the process must exit with.
     /// With `dryRun`, nothing was sent: no domain files are written and the exit status only reflects the input.
+    /// `interrupted`: a signal stopped the lanes before they ran out of work.
     /// A file that cannot be written is recorded in the summary (and `summary.json`, if that one can be written)
     /// and the rest are written all the same; only the ledger failing makes this throw.
-    public func finish(input: RunSummary.InputSummary, reports: [LaneReport], dryRun: Bool = false) throws -> RunSummary {
+    public func finish(input: RunSummary.InputSummary, reports: [LaneReport], dryRun: Bool = false, interrupted: Bool = false) throws -> RunSummary {
         var files = FlushReport()
         if !dryRun { files = try writer.flush() }
         do {
@@ -131,14 +141,12 @@ public final class SubmitJob: Sendable {
         } catch let failure as ResultFileFailure {
             files.record(failure)
         }
-        let counts = try ledger.stateCounts(run: plan.run)
-        let invalid = try ledger.invalidCount(run: plan.run)
-        let halted = reports.contains { $0.halt != nil }
-        var status = dryRun ? (invalid > 0 ? .someRejected : .success) : ExitStatus.of(counts: counts, invalidInputs: invalid, halted: halted)
-        // `unknown` pairs that no lookup can ever settle (DNSPod sent twice) are final, with their reason:
-        // "rerun to continue" would be a promise no rerun keeps, and a cron loop on exit 3 would never end.
-        if status == .incomplete, try ledger.resumableCount(run: plan.run) == 0 { status = .someRejected }
-        status = status.afterWritingResults(failed: files.failed)
+        let halted = reports.filter { $0.halt != nil }.map(\.provider)
+        var facts = try ledger.exitFacts(
+            run: plan.run,
+            invocation: InvocationFacts(dryRun: dryRun, haltedLanes: halted, interrupted: interrupted, unwrittenResultFiles: files.failed))
+        let counts = facts.counts
+        let invalid = facts.invalidInputs
         var providers: [String: RunSummary.ProviderSummary] = [:]
         for setup in plan.lanes {
             let id = setup.provider.id
@@ -151,26 +159,24 @@ public final class SubmitJob: Sendable {
         }
         var inputSummary = input
         inputSummary.invalid = invalid
-        func meaning(_ status: ExitStatus) -> String {
-            guard dryRun, status != .resultFilesUnwritten else { return status.meaning }
-            return "dry run: input read, checked and recorded; nothing sent" + (invalid > 0 ? "; some input is not a domain (invalid.tsv)" : "")
-        }
         var summary = RunSummary(
             run: plan.run, started: started, finished: Date(), input: inputSummary, providers: providers,
             requestsThisInvocation: providers.values.reduce(0) { $0 + $1.creates + $1.lookups + $1.busyPolls },
-            exitCode: status.rawValue, exitMeaning: meaning(status), results: writer.directory, ledger: ledger.path,
+            exitCode: ExitStatus.decide(facts).rawValue, exitMeaning: ExitStatus.meaning(of: facts), results: writer.directory, ledger: ledger.path,
             resultFileErrors: files.failed, unwrittenResultFiles: files.failures)
         do {
             try writer.writeSummary(summary)
         } catch let failure as ResultFileFailure {
             // Nowhere left to record it but the summary the caller prints.
             files.record(failure)
-            status = status.afterWritingResults(failed: files.failed)
+            facts.invocation.unwrittenResultFiles = files.failed
             summary.resultFileErrors = files.failed
             summary.unwrittenResultFiles = files.failures
-            summary.exitCode = status.rawValue
-            summary.exitMeaning = meaning(status)
+            summary.exitCode = ExitStatus.decide(facts).rawValue
+            summary.exitMeaning = ExitStatus.meaning(of: facts)
         }
+        // For `bo-batch status`, which must say the code this invocation exits with.
+        try ledger.recordLastInvocation(run: plan.run, facts.invocation)
         return summary
     }
 }
