@@ -89,7 +89,7 @@ public final class Lane: Sendable {
         let now = wallClock()
         for pair in pairs {
             if let reason = provider.skipReason(for: pair.item, now: now) {
-                skipped.append(PairUpdate(domain: pair.item.domain, state: .skipped, code: "policy", message: reason))
+                skipped.append(PairUpdate(domain: pair.item.domain, state: .skipped, code: .policy, message: reason))
             } else {
                 keep.append(pair)
             }
@@ -124,9 +124,9 @@ public final class Lane: Sendable {
                 }
             }
             for pair in missing {
-                updates.append(PairUpdate(domain: pair.item.domain, state: .unknown, code: "no-verdict", message: "the provider's answer did not mention this domain", unanswered: true))
+                updates.append(PairUpdate(domain: pair.item.domain, state: .unknown, code: .noVerdict, message: "the provider's answer did not mention this domain", unanswered: true))
             }
-            try ledger.record(run: run, provider: provider.id, updates, intent: intent, intentOutcome: "settled", now: wallClock())
+            try ledger.record(run: run, provider: provider.id, updates, intent: intent, intentOutcome: .settled, now: wallClock())
             await state.settled(updates.count - missing.count)
             if !missing.isEmpty { try await reconcile(missing.map { $0.afterTry(unanswered: true) }, cause: "answer without a verdict", queue: queue) }
 
@@ -139,14 +139,14 @@ public final class Lane: Sendable {
             if refusals >= settings.maxRefusalsInARow {
                 try ledger.record(
                     run: run, provider: provider.id,
-                    domains.map { PairUpdate(domain: $0, state: .failed, code: "refused", message: "gave up after \(refusals) refusals in a row; last: \(reason)") },
-                    intent: intent, intentOutcome: "refused", now: wallClock())
+                    domains.map { PairUpdate(domain: $0, state: .failed, code: .refused, message: "gave up after \(refusals) refusals in a row; last: \(reason)") },
+                    intent: intent, intentOutcome: .refused, now: wallClock())
                 await state.settled(domains.count)
             } else {
                 try ledger.record(
                     run: run, provider: provider.id,
-                    domains.map { PairUpdate(domain: $0, state: .pending, code: "refused", message: "refused, will retry: \(reason)") },
-                    intent: intent, intentOutcome: "refused", now: wallClock())
+                    domains.map { PairUpdate(domain: $0, state: .pending, code: .refused, message: "refused, will retry: \(reason)") },
+                    intent: intent, intentOutcome: .refused, now: wallClock())
                 let wait = await pacer.refused(reason: reason, retryAfter: retryAfter, sentAt: sentAt)
                 let status = await pacer.status()
                 logger.info("refused; slowing the lane", metadata: [
@@ -160,16 +160,16 @@ public final class Lane: Sendable {
             await state.needBusyCheck()
             try ledger.record(
                 run: run, provider: provider.id,
-                domains.map { PairUpdate(domain: $0, state: .unknown, code: "unclear", message: "no usable answer: \(reason)", unanswered: true) },
-                intent: intent, intentOutcome: "unclear", now: wallClock())
+                domains.map { PairUpdate(domain: $0, state: .unknown, code: .unclear, message: "no usable answer: \(reason)", unanswered: true) },
+                intent: intent, intentOutcome: .unclear, now: wallClock())
             try await reconcile(chunk.pairs.map { $0.afterTry(unanswered: true) }, cause: reason, queue: queue)
 
         case .batchFailed(let reason, let verdictIfAlone):
             await state.needBusyCheck()
             try ledger.record(
                 run: run, provider: provider.id,
-                domains.map { PairUpdate(domain: $0, state: .unknown, code: "batch-error", message: "request failed as a whole: \(reason)", unanswered: true) },
-                intent: intent, intentOutcome: "batch-failed", now: wallClock())
+                domains.map { PairUpdate(domain: $0, state: .unknown, code: .batchError, message: "request failed as a whole: \(reason)", unanswered: true) },
+                intent: intent, intentOutcome: .batchFailed, now: wallClock())
             let busySeen = try await gate().busySeen
             let pairs = chunk.pairs.map { $0.afterSend(unanswered: true) }
             guard let absent = try await settleByLookup(pairs, cause: reason) else { return }
@@ -192,15 +192,15 @@ public final class Lane: Sendable {
             logger.error("lane halted", metadata: ["reason": "\(reason)", "fix": "\(fix)"])
             try ledger.record(
                 run: run, provider: provider.id,
-                domains.map { PairUpdate(domain: $0, state: .failed, code: "halted", message: "\(provider.id.rawValue) lane halted: \(reason). Fix: \(fix)") },
-                intent: intent, intentOutcome: "halt", now: wallClock())
+                domains.map { PairUpdate(domain: $0, state: .failed, code: .halted, message: "\(provider.id.rawValue) lane halted: \(reason). Fix: \(fix)") },
+                intent: intent, intentOutcome: .halt, now: wallClock())
             await state.setHalt(reason: reason, fix: fix)
         }
     }
 
     /// Puts pairs back to be sent again; awaited, so a worker never finds the queue empty while work is on its way back.
     private func requeueAsPending(_ pairs: [PairRow], message: String, queue: WorkQueue) async throws {
-        try ledger.record(run: run, provider: provider.id, pairs.map { PairUpdate(domain: $0.item.domain, state: .pending, code: "requeued", message: message) }, now: wallClock())
+        try ledger.record(run: run, provider: provider.id, pairs.map { PairUpdate(domain: $0.item.domain, state: .pending, code: .requeued, message: message) }, now: wallClock())
         // Reconciliation can gather more pairs than one create takes (a lookup of many interrupted pairs):
         // never hand the provider more than its limit.
         let size = max(1, provider.maxBatch)
@@ -249,7 +249,7 @@ public final class Lane: Sendable {
         var giveUp: [PairUpdate] = []
         for pair in absent {
             if pair.tries >= settings.maxAttempts {
-                giveUp.append(PairUpdate(domain: pair.item.domain, state: .failed, code: "attempts", message: "gave up after \(pair.tries) attempts; the provider holds no backorder for it; last: \(cause)"))
+                giveUp.append(PairUpdate(domain: pair.item.domain, state: .failed, code: .attempts, message: "gave up after \(pair.tries) attempts; the provider holds no backorder for it; last: \(cause)"))
             } else {
                 resend.append(pair)
             }
@@ -295,7 +295,7 @@ public final class Lane: Sendable {
             case .found(let held):
                 let updates = pairs.compactMap { pair -> PairUpdate? in
                     guard let reference = held[pair.item.domain] else { return nil }
-                    return PairUpdate(domain: pair.item.domain, state: .accepted, code: "lookup", message: "placed; confirmed by lookup after: \(cause)", reference: reference.isEmpty ? nil : reference)
+                    return PairUpdate(domain: pair.item.domain, state: .accepted, code: .lookup, message: "placed; confirmed by lookup after: \(cause)", reference: reference.isEmpty ? nil : reference)
                 }
                 try ledger.record(run: run, provider: provider.id, updates, now: wallClock())
                 await state.settled(updates.count)
@@ -307,7 +307,7 @@ public final class Lane: Sendable {
                 if !twice.isEmpty {
                     try ledger.record(
                         run: run, provider: provider.id,
-                        twice.map { PairUpdate(domain: $0.item.domain, state: .unknown, code: "no-lookup", message: "sent twice without a clear answer and \(reason); check at the provider") },
+                        twice.map { PairUpdate(domain: $0.item.domain, state: .unknown, code: .noLookup, message: "sent twice without a clear answer and \(reason); check at the provider") },
                         now: wallClock())
                 }
                 return once
@@ -317,7 +317,7 @@ public final class Lane: Sendable {
                 if attempt >= settings.maxLookupAttempts {
                     try ledger.record(
                         run: run, provider: provider.id,
-                        pairs.map { PairUpdate(domain: $0.item.domain, state: .unknown, code: "lookup-failed", message: "\(cause); the lookup that would settle it failed (\(reason)); rerun to check again") },
+                        pairs.map { PairUpdate(domain: $0.item.domain, state: .unknown, code: .lookupFailed, message: "\(cause); the lookup that would settle it failed (\(reason)); rerun to check again") },
                         now: wallClock())
                     return nil
                 }
@@ -369,7 +369,7 @@ public final class Lane: Sendable {
             after = last.seq
             try ledger.record(
                 run: run, provider: provider.id,
-                pending.map { PairUpdate(domain: $0.item.domain, state: .failed, code: "halted", message: "not sent: \(provider.id.rawValue) lane halted: \(halt.reason). Fix: \(halt.fix), then rerun") },
+                pending.map { PairUpdate(domain: $0.item.domain, state: .failed, code: .halted, message: "not sent: \(provider.id.rawValue) lane halted: \(halt.reason). Fix: \(halt.fix), then rerun") },
                 now: wallClock())
         }
     }
@@ -396,10 +396,10 @@ public final class Lane: Sendable {
 
     static func update(_ domain: DomainName, _ verdict: Verdict) -> PairUpdate {
         switch verdict {
-        case .accepted(let reference, let message): PairUpdate(domain: domain, state: .accepted, code: "ok", message: message, reference: reference)
-        case .already(let reference, let message): PairUpdate(domain: domain, state: .already, code: "already", message: message, reference: reference)
-        case .rejected(let message): PairUpdate(domain: domain, state: .rejected, code: "rejected", message: message)
-        case .skipped(let message): PairUpdate(domain: domain, state: .skipped, code: "skipped", message: message)
+        case .accepted(let reference, let message): PairUpdate(domain: domain, state: .accepted, code: .ok, message: message, reference: reference)
+        case .already(let reference, let message): PairUpdate(domain: domain, state: .already, code: .already, message: message, reference: reference)
+        case .rejected(let message): PairUpdate(domain: domain, state: .rejected, code: .rejected, message: message)
+        case .skipped(let message): PairUpdate(domain: domain, state: .skipped, code: .skipped, message: message)
         }
     }
 }

@@ -136,13 +136,13 @@ public struct PairRow: Sendable, Equatable {
 public struct PairUpdate: Sendable {
     public var domain: DomainName
     public var state: PairState
-    public var code: String?
+    public var code: PairCode?
     public var message: String
     public var reference: String?
     /// The send this update closes may have landed without an answer (counted in `PairRow.unanswered`).
     public var unanswered: Bool
 
-    public init(domain: DomainName, state: PairState, code: String? = nil, message: String, reference: String? = nil, unanswered: Bool = false) {
+    public init(domain: DomainName, state: PairState, code: PairCode? = nil, message: String, reference: String? = nil, unanswered: Bool = false) {
         self.domain = domain
         self.state = state
         self.code = code
@@ -237,31 +237,34 @@ extension Ledger {
                 try db.execute(
                     sql: """
                         INSERT INTO pairs(run, provider, domain, seq, state, updated_at)
-                        SELECT run, ?, domain, seq, 'pending', ? FROM domains WHERE run = ?
+                        SELECT run, ?, domain, seq, ?, ? FROM domains WHERE run = ?
                         ON CONFLICT DO NOTHING
                         """,
-                    arguments: [provider.rawValue, now.timeIntervalSince1970, run])
+                    arguments: [provider.rawValue, PairState.pending, now.timeIntervalSince1970, run])
                 try db.execute(
                     sql: """
-                        UPDATE pairs SET state = 'already', updated_at = :now,
+                        UPDATE pairs SET state = :already, updated_at = :now,
                             message = (SELECT 'placed in run ''' || p2.run || ''' on ' || date(p2.updated_at, 'unixepoch') || '; not sent again'
                                        FROM pairs p2 WHERE p2.provider = pairs.provider AND p2.domain = pairs.domain AND p2.run != pairs.run
-                                         AND p2.state IN ('accepted', 'already') AND p2.updated_at >= :since ORDER BY p2.updated_at LIMIT 1),
+                                         AND p2.state IN (:accepted, :already) AND p2.updated_at >= :since ORDER BY p2.updated_at LIMIT 1),
                             reference = (SELECT p2.reference FROM pairs p2 WHERE p2.provider = pairs.provider AND p2.domain = pairs.domain
-                                         AND p2.run != pairs.run AND p2.state IN ('accepted', 'already') AND p2.updated_at >= :since
+                                         AND p2.run != pairs.run AND p2.state IN (:accepted, :already) AND p2.updated_at >= :since
                                          ORDER BY p2.updated_at LIMIT 1)
-                        WHERE run = :run AND provider = :provider AND state = 'pending' AND attempts = 0
+                        WHERE run = :run AND provider = :provider AND state = :pending AND attempts = 0
                           AND EXISTS (SELECT 1 FROM pairs p2 WHERE p2.provider = pairs.provider AND p2.domain = pairs.domain
-                                      AND p2.run != pairs.run AND p2.state IN ('accepted', 'already') AND p2.updated_at >= :since)
+                                      AND p2.run != pairs.run AND p2.state IN (:accepted, :already) AND p2.updated_at >= :since)
                         """,
-                    arguments: ["now": now.timeIntervalSince1970, "since": rememberSince.timeIntervalSince1970, "run": run, "provider": provider.rawValue])
+                    arguments: [
+                        "now": now.timeIntervalSince1970, "since": rememberSince.timeIntervalSince1970, "run": run, "provider": provider.rawValue,
+                        "pending": PairState.pending, "accepted": PairState.accepted, "already": PairState.already,
+                    ])
                 // Only the pairs this call just marked: their result files must show it.
                 try db.execute(
                     sql: """
                         UPDATE domains SET version = version + 1 WHERE run = ? AND domain IN
-                            (SELECT domain FROM pairs WHERE run = ? AND provider = ? AND state = 'already' AND attempts = 0 AND updated_at = ?)
+                            (SELECT domain FROM pairs WHERE run = ? AND provider = ? AND state = ? AND attempts = 0 AND updated_at = ?)
                         """,
-                    arguments: [run, run, provider.rawValue, now.timeIntervalSince1970])
+                    arguments: [run, run, provider.rawValue, PairState.already, now.timeIntervalSince1970])
             }
         }
     }
@@ -274,15 +277,15 @@ extension Ledger {
         try pool.write { db in
             try db.execute(
                 sql: """
-                    UPDATE pairs SET state = 'unknown', updated_at = ?, unanswered = unanswered + 1,
+                    UPDATE pairs SET state = ?, updated_at = ?, unanswered = unanswered + 1,
                         message = 'interrupted after the request was committed (intent ' || COALESCE(intent, '?') || '); checking with the provider before any resend'
-                    WHERE run = ? AND provider = ? AND state = 'sending'
+                    WHERE run = ? AND provider = ? AND state = ?
                     """,
-                arguments: [now.timeIntervalSince1970, run, provider.rawValue])
+                arguments: [PairState.unknown, now.timeIntervalSince1970, run, provider.rawValue, PairState.sending])
             let interrupted = db.changesCount
             try db.execute(
-                sql: "UPDATE pairs SET state = 'pending', updated_at = ? WHERE run = ? AND provider = ? AND state = 'failed'",
-                arguments: [now.timeIntervalSince1970, run, provider.rawValue])
+                sql: "UPDATE pairs SET state = ?, updated_at = ? WHERE run = ? AND provider = ? AND state = ?",
+                arguments: [PairState.pending, now.timeIntervalSince1970, run, provider.rawValue, PairState.failed])
             return (interrupted, db.changesCount)
         }
     }
@@ -297,7 +300,7 @@ extension Ledger {
                     JOIN domains d ON d.run = p.run AND d.domain = p.domain
                     WHERE p.run = ? AND p.provider = ? AND p.state = ? AND p.seq > ? ORDER BY p.seq LIMIT ?
                     """,
-                arguments: [run, provider.rawValue, state.rawValue, afterSeq, limit]
+                arguments: [run, provider.rawValue, state, afterSeq, limit]
             ).map(Self.pairRow)
         }
     }
@@ -320,16 +323,18 @@ extension Ledger {
             let id = db.lastInsertedRowID
             try db.execute(
                 sql: """
-                    UPDATE pairs SET state = 'sending', intent = ?, attempts = attempts + 1, updated_at = ?
+                    UPDATE pairs SET state = ?, intent = ?, attempts = attempts + 1, updated_at = ?
                     WHERE run = ? AND provider = ? AND domain IN (SELECT value FROM json_each(?))
                     """,
-                arguments: [id, now.timeIntervalSince1970, run, provider.rawValue, Self.jsonArray(domains.map(\.ascii))])
+                arguments: [PairState.sending, id, now.timeIntervalSince1970, run, provider.rawValue, Self.jsonArray(domains.map(\.ascii))])
             return id
         }
     }
 
     /// Records outcomes (and settles the intent they came from) in one transaction.
-    public func record(run: String, provider: ProviderID, _ updates: [PairUpdate], intent: Int64? = nil, intentOutcome: String? = nil, now: Date = Date()) throws {
+    public func record(
+        run: String, provider: ProviderID, _ updates: [PairUpdate], intent: Int64? = nil, intentOutcome: IntentOutcome? = nil, now: Date = Date()
+    ) throws {
         guard !updates.isEmpty || intent != nil else { return }
         try pool.write { db in
             let statement = try db.cachedStatement(sql: """
@@ -339,7 +344,7 @@ extension Ledger {
             let bump = try db.cachedStatement(sql: "UPDATE domains SET version = version + 1 WHERE run = ? AND domain = ?")
             for u in updates {
                 try statement.execute(arguments: [
-                    u.state.rawValue, u.code, u.message, u.reference, now.timeIntervalSince1970, u.unanswered ? 1 : 0, run, provider.rawValue, u.domain.ascii,
+                    u.state, u.code, u.message, u.reference, now.timeIntervalSince1970, u.unanswered ? 1 : 0, run, provider.rawValue, u.domain.ascii,
                 ])
                 try bump.execute(arguments: [run, u.domain.ascii])
             }
@@ -373,9 +378,9 @@ extension Ledger {
                 db,
                 sql: """
                     SELECT COUNT(*) FROM pairs WHERE run = ?
-                      AND (state IN ('pending', 'sending', 'failed') OR (state = 'unknown' AND COALESCE(code, '') != 'no-lookup'))
+                      AND (state IN (?, ?, ?) OR (state = ? AND COALESCE(code, '') != ?))
                     """,
-                arguments: [run]) ?? 0
+                arguments: [run, PairState.pending, PairState.sending, PairState.failed, PairState.unknown, PairCode.noLookup]) ?? 0
         }
     }
 
