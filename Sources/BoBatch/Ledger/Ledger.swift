@@ -6,9 +6,15 @@ import GRDB
 /// projection of it.
 public final class Ledger: Sendable {
     public let path: String
-    let pool: DatabasePool
+    /// Nobody else runs SQL: every query is a named method here, so the schema and its vocabulary stay in this file.
+    private let pool: DatabasePool
 
-    public init(directory: String) throws {
+    public convenience init(directory: String) throws {
+        try self.init(directory: directory, migratingUpTo: nil)
+    }
+
+    /// `migratingUpTo` stops after that migration: how tests build a ledger as an older version left it.
+    init(directory: String, migratingUpTo lastMigration: String?) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         path = (directory as NSString).appendingPathComponent("ledger.sqlite")
         var config = Configuration()
@@ -19,7 +25,16 @@ public final class Ledger: Sendable {
         pool = try DatabasePool(path: path, configuration: config)
         // What was sent, where and when is nobody else's business: the database and its WAL are the owner's alone.
         for file in [path, path + "-wal", path + "-shm"] { chmod(file, 0o600) }
-        try Self.migrator.migrate(pool)
+        if let lastMigration {
+            try Self.migrator.migrate(pool, upTo: lastMigration)
+        } else {
+            try Self.migrator.migrate(pool)
+        }
+    }
+
+    /// The migrations this ledger has had, in order.
+    func appliedMigrations() throws -> [String] {
+        try pool.read { db in try Self.migrator.appliedMigrations(db) }
     }
 
     static var migrator: DatabaseMigrator {
@@ -150,6 +165,40 @@ public struct PairUpdate: Sendable {
         self.reference = reference
         self.unanswered = unanswered
     }
+}
+
+/// A domain whose result file is due, as the ledger holds it.
+struct DomainResultRow: Sendable, Equatable {
+    var domain: String
+    var input: String
+    var source: String
+    var dropTime: Date?
+    var email: String?
+    /// The version read: ``Ledger/markWritten(run:_:)`` records it, so a change made since keeps the file due.
+    var version: Int
+    /// Every provider's pair for the domain, by provider name.
+    var pairs: [PairResultRow]
+}
+
+/// One provider's pair in a result file.
+struct PairResultRow: Sendable, Equatable {
+    /// The provider's name as stored.
+    var provider: String
+    var state: PairState
+    var attempts: Int
+    /// The code as stored (a ``PairCode`` raw value): result files show it as it is.
+    var code: String?
+    var message: String
+    var reference: String?
+    var updated: Date
+}
+
+/// An input line that is not a domain (line 0: the whole file could not be read).
+struct InvalidRow: Sendable, Equatable {
+    var file: String
+    var line: Int
+    var text: String
+    var reason: String
 }
 
 extension Ledger {
@@ -392,7 +441,66 @@ extension Ledger {
         try pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM invalid WHERE run = ?", arguments: [run]) ?? 0 }
     }
 
-    static func jsonArray(_ values: [String]) -> String {
+    // MARK: result projection
+
+    /// A fresh (or deleted) results directory must get every file again: every domain of the run becomes due.
+    func markAllResultsUnwritten(run: String) throws {
+        try pool.write { db in try db.execute(sql: "UPDATE domains SET written = 0 WHERE run = ?", arguments: [run]) }
+    }
+
+    /// Up to `limit` domains whose result file is due (changed since it was last written), in name order after
+    /// `afterDomain`, each with every provider's pair: one consistent read.
+    func dueResults(run: String, afterDomain: String, limit: Int) throws -> [DomainResultRow] {
+        try pool.read { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT domain, input, source, drop_time, email, version FROM domains
+                    WHERE run = ? AND domain > ? AND written < version ORDER BY domain LIMIT ?
+                    """,
+                arguments: [run, afterDomain, limit])
+            guard !rows.isEmpty else { return [] }
+            var results = rows.map { row -> DomainResultRow in
+                let drop: Double? = row["drop_time"]
+                return DomainResultRow(
+                    domain: row["domain"], input: row["input"], source: row["source"], dropTime: drop.map(Date.init(timeIntervalSince1970:)),
+                    email: row["email"], version: row["version"], pairs: [])
+            }
+            var index: [String: Int] = [:]
+            for (i, result) in results.enumerated() { index[result.domain] = i }
+            let pairs = try Row.fetchAll(
+                db,
+                sql: "SELECT domain, provider, state, attempts, code, message, reference, updated_at FROM pairs WHERE run = ? AND domain IN (SELECT value FROM json_each(?))",
+                arguments: [run, Self.jsonArray(results.map(\.domain))])
+            for p in pairs {
+                guard let i = index[p["domain"]] else { continue }
+                results[i].pairs.append(PairResultRow(
+                    provider: p["provider"], state: PairState(rawValue: p["state"]) ?? .unknown, attempts: p["attempts"], code: p["code"],
+                    message: p["message"], reference: p["reference"], updated: Date(timeIntervalSince1970: p["updated_at"])))
+            }
+            for i in results.indices { results[i].pairs.sort { $0.provider < $1.provider } }
+            return results
+        }
+    }
+
+    /// Records that these results' files were written as read: a domain changed since stays due.
+    func markWritten(run: String, _ results: [DomainResultRow]) throws {
+        guard !results.isEmpty else { return }
+        try pool.write { db in
+            let statement = try db.cachedStatement(sql: "UPDATE domains SET written = ? WHERE run = ? AND domain = ?")
+            for result in results { try statement.execute(arguments: [result.version, run, result.domain]) }
+        }
+    }
+
+    /// Every input line of the run that is not a domain, by file and line.
+    func invalidRows(run: String) throws -> [InvalidRow] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT file, line, text, reason FROM invalid WHERE run = ? ORDER BY file, line", arguments: [run])
+                .map { InvalidRow(file: $0["file"], line: $0["line"], text: $0["text"], reason: $0["reason"]) }
+        }
+    }
+
+    private static func jsonArray(_ values: [String]) -> String {
         let data = try! JSONSerialization.data(withJSONObject: values)
         return String(decoding: data, as: UTF8.self)
     }
