@@ -9,8 +9,8 @@ import Logging
 /// is sent again; a batch that fails as a whole is reconciled, then split until each domain has its own verdict.
 public final class Lane: Sendable {
     public let provider: any Provider
-    let run: String
-    let ledger: Ledger
+    /// The run's ledger, scoped to this lane's run and provider.
+    let ledger: LaneLedger
     let settings: LaneSettings
     let clock: any LaneClock
     let random: @Sendable () -> Double
@@ -23,9 +23,8 @@ public final class Lane: Sendable {
         run: String, provider: any Provider, ledger: Ledger, settings: LaneSettings, clock: any LaneClock = SystemLaneClock(),
         random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }, wallClock: @escaping @Sendable () -> Date = Date.init
     ) {
-        self.run = run
         self.provider = provider
-        self.ledger = ledger
+        self.ledger = ledger.lane(run: run, provider: provider.id)
         self.settings = settings
         self.clock = clock
         self.random = random
@@ -50,14 +49,13 @@ public final class Lane: Sendable {
 
     /// Works until every pair of this provider is settled, given up on, or the lane halts or is cancelled.
     public func run() async throws -> LaneReport {
-        let id = provider.id
-        let recovered = try ledger.recoverLane(run: run, provider: id, now: wallClock())
+        let recovered = try ledger.recover(now: wallClock())
         await state.noteInterrupted(recovered.interrupted)
-        let counts = try ledger.stateCounts(run: run)[id] ?? [:]
+        let counts = try ledger.stateCounts()
         await state.setTotals(total: counts.values.reduce(0, +), done: counts.filter { $0.key.isSettled }.values.reduce(0, +))
 
         try await reconcileInterrupted()
-        let queue = WorkQueue(run: run, provider: id, ledger: ledger, chunkSize: provider.maxBatch, clock: clock)
+        let queue = WorkQueue(ledger: ledger, chunkSize: provider.maxBatch, clock: clock)
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<max(1, settings.pacing.concurrency) {
                 group.addTask { try await self.work(queue) }
@@ -94,13 +92,13 @@ public final class Lane: Sendable {
         let now = wallClock()
         for pair in pairs {
             if let reason = provider.skipReason(for: pair.item, now: now) {
-                skipped.append(PairUpdate(domain: pair.item.domain, state: .skipped, code: "policy", message: reason))
+                skipped.append(PairUpdate(domain: pair.item.domain, state: .skipped, code: .policy, message: reason))
             } else {
                 keep.append(pair)
             }
         }
         if !skipped.isEmpty {
-            try ledger.record(run: run, provider: provider.id, skipped, now: now)
+            try ledger.record(skipped, now: now)
             await state.settled(skipped.count)
         }
         return keep
@@ -110,7 +108,7 @@ public final class Lane: Sendable {
         let sentAt = try await gate().sentAt
         guard await state.halt == nil else { return }
         let domains = chunk.pairs.map(\.item.domain)
-        let intent = try ledger.beginSend(run: run, provider: provider.id, domains: domains, now: wallClock())
+        let intent = try ledger.beginSend(domains, now: wallClock())
         await state.countCreate()
         logger.debug("create sent", metadata: ["intent": "\(intent)", "domains": "\(domains.count)", "first": "\(domains[0])"])
         let items = chunk.pairs.map(\.item)
@@ -129,9 +127,9 @@ public final class Lane: Sendable {
                 }
             }
             for pair in missing {
-                updates.append(PairUpdate(domain: pair.item.domain, state: .unknown, code: "no-verdict", message: "the provider's answer did not mention this domain", unanswered: true))
+                updates.append(PairUpdate(domain: pair.item.domain, state: .unknown, code: .noVerdict, message: "the provider's answer did not mention this domain", unanswered: true))
             }
-            try ledger.record(run: run, provider: provider.id, updates, intent: intent, intentOutcome: "settled", now: wallClock())
+            try ledger.record(updates, settling: intent, as: .settled, now: wallClock())
             await state.settled(updates.count - missing.count)
             if !missing.isEmpty { try await reconcile(missing.map { $0.afterTry(unanswered: true) }, cause: "answer without a verdict", queue: queue) }
 
@@ -143,15 +141,13 @@ public final class Lane: Sendable {
             let refusals = (chunk.pairs.map(\.refusalsInARow).max() ?? 0) + 1
             if refusals >= settings.maxRefusalsInARow {
                 try ledger.record(
-                    run: run, provider: provider.id,
-                    domains.map { PairUpdate(domain: $0, state: .failed, code: "refused", message: "gave up after \(refusals) refusals in a row; last: \(reason)") },
-                    intent: intent, intentOutcome: "refused", now: wallClock())
+                    domains.map { PairUpdate(domain: $0, state: .failed, code: .refused, message: "gave up after \(refusals) refusals in a row; last: \(reason)") },
+                    settling: intent, as: .refused, now: wallClock())
                 await state.settled(domains.count)
             } else {
                 try ledger.record(
-                    run: run, provider: provider.id,
-                    domains.map { PairUpdate(domain: $0, state: .pending, code: "refused", message: "refused, will retry: \(reason)") },
-                    intent: intent, intentOutcome: "refused", now: wallClock())
+                    domains.map { PairUpdate(domain: $0, state: .pending, code: .refused, message: "refused, will retry: \(reason)") },
+                    settling: intent, as: .refused, now: wallClock())
                 let wait = await pacer.refused(reason: reason, retryAfter: retryAfter, sentAt: sentAt)
                 let status = await pacer.status()
                 logger.info("refused; slowing the lane", metadata: [
@@ -164,17 +160,15 @@ public final class Lane: Sendable {
         case .maybeProcessed(let reason):
             await state.needBusyCheck()
             try ledger.record(
-                run: run, provider: provider.id,
-                domains.map { PairUpdate(domain: $0, state: .unknown, code: "unclear", message: "no usable answer: \(reason)", unanswered: true) },
-                intent: intent, intentOutcome: "unclear", now: wallClock())
+                domains.map { PairUpdate(domain: $0, state: .unknown, code: .unclear, message: "no usable answer: \(reason)", unanswered: true) },
+                settling: intent, as: .unclear, now: wallClock())
             try await reconcile(chunk.pairs.map { $0.afterTry(unanswered: true) }, cause: reason, queue: queue)
 
         case .batchFailed(let reason, let verdictIfAlone):
             await state.needBusyCheck()
             try ledger.record(
-                run: run, provider: provider.id,
-                domains.map { PairUpdate(domain: $0, state: .unknown, code: "batch-error", message: "request failed as a whole: \(reason)", unanswered: true) },
-                intent: intent, intentOutcome: "batch-failed", now: wallClock())
+                domains.map { PairUpdate(domain: $0, state: .unknown, code: .batchError, message: "request failed as a whole: \(reason)", unanswered: true) },
+                settling: intent, as: .batchFailed, now: wallClock())
             let busySeen = try await gate().busySeen
             let pairs = chunk.pairs.map { $0.afterSend(unanswered: true) }
             guard let absent = try await settleByLookup(pairs, cause: reason) else { return }
@@ -184,7 +178,7 @@ public final class Lane: Sendable {
                 try await requeueAsPending(absent, message: "account was busy when the request failed; will resend: \(reason)", queue: queue)
             } else if absent.count == 1 {
                 let update = Self.update(absent[0].item.domain, verdictIfAlone)
-                try ledger.record(run: run, provider: provider.id, [update], now: wallClock())
+                try ledger.record([update], now: wallClock())
                 await state.settled(1)
             } else {
                 let half = absent.count / 2
@@ -196,16 +190,15 @@ public final class Lane: Sendable {
         case .halt(let reason, let fix):
             logger.error("lane halted", metadata: ["reason": "\(reason)", "fix": "\(fix)"])
             try ledger.record(
-                run: run, provider: provider.id,
-                domains.map { PairUpdate(domain: $0, state: .failed, code: "halted", message: "\(provider.id.rawValue) lane halted: \(reason). Fix: \(fix)") },
-                intent: intent, intentOutcome: "halt", now: wallClock())
+                domains.map { PairUpdate(domain: $0, state: .failed, code: .halted, message: "\(provider.id.rawValue) lane halted: \(reason). Fix: \(fix)") },
+                settling: intent, as: .halt, now: wallClock())
             await state.setHalt(reason: reason, fix: fix)
         }
     }
 
     /// Puts pairs back to be sent again; awaited, so a worker never finds the queue empty while work is on its way back.
     private func requeueAsPending(_ pairs: [PairRow], message: String, queue: WorkQueue) async throws {
-        try ledger.record(run: run, provider: provider.id, pairs.map { PairUpdate(domain: $0.item.domain, state: .pending, code: "requeued", message: message) }, now: wallClock())
+        try ledger.record(pairs.map { PairUpdate(domain: $0.item.domain, state: .pending, code: .requeued, message: message) }, now: wallClock())
         // Reconciliation can gather more pairs than one create takes (a lookup of many interrupted pairs):
         // never hand the provider more than its limit.
         let size = max(1, provider.maxBatch)
@@ -220,9 +213,9 @@ public final class Lane: Sendable {
     /// are settled by lookup before any new create goes out.
     private func reconcileInterrupted() async throws {
         var after = 0
-        let queue = WorkQueue(run: run, provider: provider.id, ledger: ledger, chunkSize: provider.maxBatch, clock: clock)
+        let queue = WorkQueue(ledger: ledger, chunkSize: provider.maxBatch, clock: clock)
         while await state.halt == nil {
-            let pairs = try ledger.pairs(run: run, provider: provider.id, state: .unknown, afterSeq: after, limit: max(1, provider.maxLookupBatch))
+            let pairs = try ledger.pairs(state: .unknown, afterSeq: after, limit: max(1, provider.maxLookupBatch))
             guard let last = pairs.last else { break }
             after = last.seq
             try await reconcile(pairs, cause: "earlier attempt ended without an answer", queue: queue)
@@ -254,13 +247,13 @@ public final class Lane: Sendable {
         var giveUp: [PairUpdate] = []
         for pair in absent {
             if pair.tries >= settings.maxAttempts {
-                giveUp.append(PairUpdate(domain: pair.item.domain, state: .failed, code: "attempts", message: "gave up after \(pair.tries) attempts; the provider holds no backorder for it; last: \(cause)"))
+                giveUp.append(PairUpdate(domain: pair.item.domain, state: .failed, code: .attempts, message: "gave up after \(pair.tries) attempts; the provider holds no backorder for it; last: \(cause)"))
             } else {
                 resend.append(pair)
             }
         }
         if !giveUp.isEmpty {
-            try ledger.record(run: run, provider: provider.id, giveUp, now: wallClock())
+            try ledger.record(giveUp, now: wallClock())
             await state.settled(giveUp.count)
         }
         if !resend.isEmpty {
@@ -300,9 +293,9 @@ public final class Lane: Sendable {
             case .found(let held):
                 let updates = pairs.compactMap { pair -> PairUpdate? in
                     guard let reference = held[pair.item.domain] else { return nil }
-                    return PairUpdate(domain: pair.item.domain, state: .accepted, code: "lookup", message: "placed; confirmed by lookup after: \(cause)", reference: reference.isEmpty ? nil : reference)
+                    return PairUpdate(domain: pair.item.domain, state: .accepted, code: .lookup, message: "placed; confirmed by lookup after: \(cause)", reference: reference.isEmpty ? nil : reference)
                 }
-                try ledger.record(run: run, provider: provider.id, updates, now: wallClock())
+                try ledger.record(updates, now: wallClock())
                 await state.settled(updates.count)
                 return pairs.filter { held[$0.item.domain] == nil }
             case .unsupported(let reason):
@@ -311,8 +304,7 @@ public final class Lane: Sendable {
                 let (once, twice) = (pairs.filter { $0.unanswered < 2 }, pairs.filter { $0.unanswered >= 2 })
                 if !twice.isEmpty {
                     try ledger.record(
-                        run: run, provider: provider.id,
-                        twice.map { PairUpdate(domain: $0.item.domain, state: .unknown, code: "no-lookup", message: "sent twice without a clear answer and \(reason); check at the provider") },
+                        twice.map { PairUpdate(domain: $0.item.domain, state: .unknown, code: .noLookup, message: "sent twice without a clear answer and \(reason); check at the provider") },
                         now: wallClock())
                 }
                 return once
@@ -321,8 +313,7 @@ public final class Lane: Sendable {
                 await state.needBusyCheck()
                 if attempt >= settings.maxLookupAttempts {
                     try ledger.record(
-                        run: run, provider: provider.id,
-                        pairs.map { PairUpdate(domain: $0.item.domain, state: .unknown, code: "lookup-failed", message: "\(cause); the lookup that would settle it failed (\(reason)); rerun to check again") },
+                        pairs.map { PairUpdate(domain: $0.item.domain, state: .unknown, code: .lookupFailed, message: "\(cause); the lookup that would settle it failed (\(reason)); rerun to check again") },
                         now: wallClock())
                     return nil
                 }
@@ -369,12 +360,11 @@ public final class Lane: Sendable {
     private func markUnsentAsHalted(_ halt: (reason: String, fix: String)) throws {
         var after = 0
         while true {
-            let pending = try ledger.pairs(run: run, provider: provider.id, state: .pending, afterSeq: after, limit: 1000)
+            let pending = try ledger.pairs(state: .pending, afterSeq: after, limit: 1000)
             guard let last = pending.last else { break }
             after = last.seq
             try ledger.record(
-                run: run, provider: provider.id,
-                pending.map { PairUpdate(domain: $0.item.domain, state: .failed, code: "halted", message: "not sent: \(provider.id.rawValue) lane halted: \(halt.reason). Fix: \(halt.fix), then rerun") },
+                pending.map { PairUpdate(domain: $0.item.domain, state: .failed, code: .halted, message: "not sent: \(provider.id.rawValue) lane halted: \(halt.reason). Fix: \(halt.fix), then rerun") },
                 now: wallClock())
         }
     }
@@ -401,10 +391,10 @@ public final class Lane: Sendable {
 
     static func update(_ domain: DomainName, _ verdict: Verdict) -> PairUpdate {
         switch verdict {
-        case .accepted(let reference, let message): PairUpdate(domain: domain, state: .accepted, code: "ok", message: message, reference: reference)
-        case .already(let reference, let message): PairUpdate(domain: domain, state: .already, code: "already", message: message, reference: reference)
-        case .rejected(let message): PairUpdate(domain: domain, state: .rejected, code: "rejected", message: message)
-        case .skipped(let message): PairUpdate(domain: domain, state: .skipped, code: "skipped", message: message)
+        case .accepted(let reference, let message): PairUpdate(domain: domain, state: .accepted, code: .ok, message: message, reference: reference)
+        case .already(let reference, let message): PairUpdate(domain: domain, state: .already, code: .already, message: message, reference: reference)
+        case .rejected(let message): PairUpdate(domain: domain, state: .rejected, code: .rejected, message: message)
+        case .skipped(let message): PairUpdate(domain: domain, state: .skipped, code: .skipped, message: message)
         }
     }
 }
@@ -454,18 +444,14 @@ enum WorkTake: Sendable {
 /// pairs from the ledger in input order, read page by page so memory stays flat.
 /// A refused chunk waits for its own time while fresh work goes ahead, so one refusal never idles the lane.
 actor WorkQueue {
-    let run: String
-    let provider: ProviderID
-    let ledger: Ledger
+    let ledger: LaneLedger
     let chunkSize: Int
     let clock: any LaneClock
     private var requeued: [WorkChunk] = []
     private var cursor = 0
     private var exhausted = false
 
-    init(run: String, provider: ProviderID, ledger: Ledger, chunkSize: Int, clock: any LaneClock) {
-        self.run = run
-        self.provider = provider
+    init(ledger: LaneLedger, chunkSize: Int, clock: any LaneClock) {
         self.ledger = ledger
         self.chunkSize = chunkSize
         self.clock = clock
@@ -489,7 +475,7 @@ actor WorkQueue {
         let ready = nextRequeued()
         if case .chunk = ready { return ready }
         if !exhausted {
-            let pairs = try ledger.pairs(run: run, provider: provider, state: .pending, afterSeq: cursor, limit: chunkSize)
+            let pairs = try ledger.pairs(state: .pending, afterSeq: cursor, limit: chunkSize)
             if let last = pairs.last {
                 cursor = last.seq
                 return .chunk(WorkChunk(pairs: pairs))

@@ -6,9 +6,15 @@ import GRDB
 /// projection of it.
 public final class Ledger: Sendable {
     public let path: String
-    let pool: DatabasePool
+    /// Nobody else runs SQL: every query is a named method here, so the schema and its vocabulary stay in this file.
+    private let pool: DatabasePool
 
-    public init(directory: String) throws {
+    public convenience init(directory: String) throws {
+        try self.init(directory: directory, migratingUpTo: nil)
+    }
+
+    /// `migratingUpTo` stops after that migration: how tests build a ledger as an older version left it.
+    init(directory: String, migratingUpTo lastMigration: String?) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         path = (directory as NSString).appendingPathComponent("ledger.sqlite")
         var config = Configuration()
@@ -19,7 +25,16 @@ public final class Ledger: Sendable {
         pool = try DatabasePool(path: path, configuration: config)
         // What was sent, where and when is nobody else's business: the database and its WAL are the owner's alone.
         for file in [path, path + "-wal", path + "-shm"] { chmod(file, 0o600) }
-        try Self.migrator.migrate(pool)
+        if let lastMigration {
+            try Self.migrator.migrate(pool, upTo: lastMigration)
+        } else {
+            try Self.migrator.migrate(pool)
+        }
+    }
+
+    /// The migrations this ledger has had, in order.
+    func appliedMigrations() throws -> [String] {
+        try pool.read { db in try Self.migrator.appliedMigrations(db) }
     }
 
     static var migrator: DatabaseMigrator {
@@ -142,13 +157,13 @@ public struct PairRow: Sendable, Equatable {
 public struct PairUpdate: Sendable {
     public var domain: DomainName
     public var state: PairState
-    public var code: String?
+    public var code: PairCode?
     public var message: String
     public var reference: String?
     /// The send this update closes may have landed without an answer (counted in `PairRow.unanswered`).
     public var unanswered: Bool
 
-    public init(domain: DomainName, state: PairState, code: String? = nil, message: String, reference: String? = nil, unanswered: Bool = false) {
+    public init(domain: DomainName, state: PairState, code: PairCode? = nil, message: String, reference: String? = nil, unanswered: Bool = false) {
         self.domain = domain
         self.state = state
         self.code = code
@@ -156,6 +171,40 @@ public struct PairUpdate: Sendable {
         self.reference = reference
         self.unanswered = unanswered
     }
+}
+
+/// A domain whose result file is due, as the ledger holds it.
+struct DomainResultRow: Sendable, Equatable {
+    var domain: String
+    var input: String
+    var source: String
+    var dropTime: Date?
+    var email: String?
+    /// The version read: ``Ledger/markWritten(run:_:)`` records it, so a change made since keeps the file due.
+    var version: Int
+    /// Every provider's pair for the domain, by provider name.
+    var pairs: [PairResultRow]
+}
+
+/// One provider's pair in a result file.
+struct PairResultRow: Sendable, Equatable {
+    /// The provider's name as stored.
+    var provider: String
+    var state: PairState
+    var attempts: Int
+    /// The code as stored (a ``PairCode`` raw value): result files show it as it is.
+    var code: String?
+    var message: String
+    var reference: String?
+    var updated: Date
+}
+
+/// An input line that is not a domain (line 0: the whole file could not be read).
+struct InvalidRow: Sendable, Equatable {
+    var file: String
+    var line: Int
+    var text: String
+    var reason: String
 }
 
 extension Ledger {
@@ -243,31 +292,34 @@ extension Ledger {
                 try db.execute(
                     sql: """
                         INSERT INTO pairs(run, provider, domain, seq, state, updated_at)
-                        SELECT run, ?, domain, seq, 'pending', ? FROM domains WHERE run = ?
+                        SELECT run, ?, domain, seq, ?, ? FROM domains WHERE run = ?
                         ON CONFLICT DO NOTHING
                         """,
-                    arguments: [provider.rawValue, now.timeIntervalSince1970, run])
+                    arguments: [provider.rawValue, PairState.pending, now.timeIntervalSince1970, run])
                 try db.execute(
                     sql: """
-                        UPDATE pairs SET state = 'already', updated_at = :now,
+                        UPDATE pairs SET state = :already, updated_at = :now,
                             message = (SELECT 'placed in run ''' || p2.run || ''' on ' || date(p2.updated_at, 'unixepoch') || '; not sent again'
                                        FROM pairs p2 WHERE p2.provider = pairs.provider AND p2.domain = pairs.domain AND p2.run != pairs.run
-                                         AND p2.state IN ('accepted', 'already') AND p2.updated_at >= :since ORDER BY p2.updated_at LIMIT 1),
+                                         AND p2.state IN (:accepted, :already) AND p2.updated_at >= :since ORDER BY p2.updated_at LIMIT 1),
                             reference = (SELECT p2.reference FROM pairs p2 WHERE p2.provider = pairs.provider AND p2.domain = pairs.domain
-                                         AND p2.run != pairs.run AND p2.state IN ('accepted', 'already') AND p2.updated_at >= :since
+                                         AND p2.run != pairs.run AND p2.state IN (:accepted, :already) AND p2.updated_at >= :since
                                          ORDER BY p2.updated_at LIMIT 1)
-                        WHERE run = :run AND provider = :provider AND state = 'pending' AND attempts = 0
+                        WHERE run = :run AND provider = :provider AND state = :pending AND attempts = 0
                           AND EXISTS (SELECT 1 FROM pairs p2 WHERE p2.provider = pairs.provider AND p2.domain = pairs.domain
-                                      AND p2.run != pairs.run AND p2.state IN ('accepted', 'already') AND p2.updated_at >= :since)
+                                      AND p2.run != pairs.run AND p2.state IN (:accepted, :already) AND p2.updated_at >= :since)
                         """,
-                    arguments: ["now": now.timeIntervalSince1970, "since": rememberSince.timeIntervalSince1970, "run": run, "provider": provider.rawValue])
+                    arguments: [
+                        "now": now.timeIntervalSince1970, "since": rememberSince.timeIntervalSince1970, "run": run, "provider": provider.rawValue,
+                        "pending": PairState.pending, "accepted": PairState.accepted, "already": PairState.already,
+                    ])
                 // Only the pairs this call just marked: their result files must show it.
                 try db.execute(
                     sql: """
                         UPDATE domains SET version = version + 1 WHERE run = ? AND domain IN
-                            (SELECT domain FROM pairs WHERE run = ? AND provider = ? AND state = 'already' AND attempts = 0 AND updated_at = ?)
+                            (SELECT domain FROM pairs WHERE run = ? AND provider = ? AND state = ? AND attempts = 0 AND updated_at = ?)
                         """,
-                    arguments: [run, run, provider.rawValue, now.timeIntervalSince1970])
+                    arguments: [run, run, provider.rawValue, PairState.already, now.timeIntervalSince1970])
             }
         }
     }
@@ -280,15 +332,15 @@ extension Ledger {
         try pool.write { db in
             try db.execute(
                 sql: """
-                    UPDATE pairs SET state = 'unknown', updated_at = ?, unanswered = unanswered + 1,
+                    UPDATE pairs SET state = ?, updated_at = ?, unanswered = unanswered + 1,
                         message = 'interrupted after the request was committed (intent ' || COALESCE(intent, '?') || '); checking with the provider before any resend'
-                    WHERE run = ? AND provider = ? AND state = 'sending'
+                    WHERE run = ? AND provider = ? AND state = ?
                     """,
-                arguments: [now.timeIntervalSince1970, run, provider.rawValue])
+                arguments: [PairState.unknown, now.timeIntervalSince1970, run, provider.rawValue, PairState.sending])
             let interrupted = db.changesCount
             try db.execute(
-                sql: "UPDATE pairs SET state = 'pending', updated_at = ? WHERE run = ? AND provider = ? AND state = 'failed'",
-                arguments: [now.timeIntervalSince1970, run, provider.rawValue])
+                sql: "UPDATE pairs SET state = ?, updated_at = ? WHERE run = ? AND provider = ? AND state = ?",
+                arguments: [PairState.pending, now.timeIntervalSince1970, run, provider.rawValue, PairState.failed])
             return (interrupted, db.changesCount)
         }
     }
@@ -303,7 +355,7 @@ extension Ledger {
                     JOIN domains d ON d.run = p.run AND d.domain = p.domain
                     WHERE p.run = ? AND p.provider = ? AND p.state = ? AND p.seq > ? ORDER BY p.seq LIMIT ?
                     """,
-                arguments: [run, provider.rawValue, state.rawValue, afterSeq, limit]
+                arguments: [run, provider.rawValue, state, afterSeq, limit]
             ).map(Self.pairRow)
         }
     }
@@ -326,16 +378,18 @@ extension Ledger {
             let id = db.lastInsertedRowID
             try db.execute(
                 sql: """
-                    UPDATE pairs SET state = 'sending', intent = ?, attempts = attempts + 1, updated_at = ?
+                    UPDATE pairs SET state = ?, intent = ?, attempts = attempts + 1, updated_at = ?
                     WHERE run = ? AND provider = ? AND domain IN (SELECT value FROM json_each(?))
                     """,
-                arguments: [id, now.timeIntervalSince1970, run, provider.rawValue, Self.jsonArray(domains.map(\.ascii))])
+                arguments: [PairState.sending, id, now.timeIntervalSince1970, run, provider.rawValue, Self.jsonArray(domains.map(\.ascii))])
             return id
         }
     }
 
     /// Records outcomes (and settles the intent they came from) in one transaction.
-    public func record(run: String, provider: ProviderID, _ updates: [PairUpdate], intent: Int64? = nil, intentOutcome: String? = nil, now: Date = Date()) throws {
+    public func record(
+        run: String, provider: ProviderID, _ updates: [PairUpdate], intent: Int64? = nil, intentOutcome: IntentOutcome? = nil, now: Date = Date()
+    ) throws {
         guard !updates.isEmpty || intent != nil else { return }
         try pool.write { db in
             let statement = try db.cachedStatement(sql: """
@@ -345,7 +399,7 @@ extension Ledger {
             let bump = try db.cachedStatement(sql: "UPDATE domains SET version = version + 1 WHERE run = ? AND domain = ?")
             for u in updates {
                 try statement.execute(arguments: [
-                    u.state.rawValue, u.code, u.message, u.reference, now.timeIntervalSince1970, u.unanswered ? 1 : 0, run, provider.rawValue, u.domain.ascii,
+                    u.state, u.code, u.message, u.reference, now.timeIntervalSince1970, u.unanswered ? 1 : 0, run, provider.rawValue, u.domain.ascii,
                 ])
                 try bump.execute(arguments: [run, u.domain.ascii])
             }
@@ -379,9 +433,9 @@ extension Ledger {
                 db,
                 sql: """
                     SELECT COUNT(*) FROM pairs WHERE run = ?
-                      AND (state IN ('pending', 'sending', 'failed') OR (state = 'unknown' AND COALESCE(code, '') != 'no-lookup'))
+                      AND (state IN (?, ?, ?) OR (state = ? AND COALESCE(code, '') != ?))
                     """,
-                arguments: [run]) ?? 0
+                arguments: [run, PairState.pending, PairState.sending, PairState.failed, PairState.unknown, PairCode.noLookup]) ?? 0
         }
     }
 
@@ -393,7 +447,66 @@ extension Ledger {
         try pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM invalid WHERE run = ?", arguments: [run]) ?? 0 }
     }
 
-    static func jsonArray(_ values: [String]) -> String {
+    // MARK: result projection
+
+    /// A fresh (or deleted) results directory must get every file again: every domain of the run becomes due.
+    func markAllResultsUnwritten(run: String) throws {
+        try pool.write { db in try db.execute(sql: "UPDATE domains SET written = 0 WHERE run = ?", arguments: [run]) }
+    }
+
+    /// Up to `limit` domains whose result file is due (changed since it was last written), in name order after
+    /// `afterDomain`, each with every provider's pair: one consistent read.
+    func dueResults(run: String, afterDomain: String, limit: Int) throws -> [DomainResultRow] {
+        try pool.read { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT domain, input, source, drop_time, email, version FROM domains
+                    WHERE run = ? AND domain > ? AND written < version ORDER BY domain LIMIT ?
+                    """,
+                arguments: [run, afterDomain, limit])
+            guard !rows.isEmpty else { return [] }
+            var results = rows.map { row -> DomainResultRow in
+                let drop: Double? = row["drop_time"]
+                return DomainResultRow(
+                    domain: row["domain"], input: row["input"], source: row["source"], dropTime: drop.map(Date.init(timeIntervalSince1970:)),
+                    email: row["email"], version: row["version"], pairs: [])
+            }
+            var index: [String: Int] = [:]
+            for (i, result) in results.enumerated() { index[result.domain] = i }
+            let pairs = try Row.fetchAll(
+                db,
+                sql: "SELECT domain, provider, state, attempts, code, message, reference, updated_at FROM pairs WHERE run = ? AND domain IN (SELECT value FROM json_each(?))",
+                arguments: [run, Self.jsonArray(results.map(\.domain))])
+            for p in pairs {
+                guard let i = index[p["domain"]] else { continue }
+                results[i].pairs.append(PairResultRow(
+                    provider: p["provider"], state: PairState(rawValue: p["state"]) ?? .unknown, attempts: p["attempts"], code: p["code"],
+                    message: p["message"], reference: p["reference"], updated: Date(timeIntervalSince1970: p["updated_at"])))
+            }
+            for i in results.indices { results[i].pairs.sort { $0.provider < $1.provider } }
+            return results
+        }
+    }
+
+    /// Records that these results' files were written as read: a domain changed since stays due.
+    func markWritten(run: String, _ results: [DomainResultRow]) throws {
+        guard !results.isEmpty else { return }
+        try pool.write { db in
+            let statement = try db.cachedStatement(sql: "UPDATE domains SET written = ? WHERE run = ? AND domain = ?")
+            for result in results { try statement.execute(arguments: [result.version, run, result.domain]) }
+        }
+    }
+
+    /// Every input line of the run that is not a domain, by file and line.
+    func invalidRows(run: String) throws -> [InvalidRow] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT file, line, text, reason FROM invalid WHERE run = ? ORDER BY file, line", arguments: [run])
+                .map { InvalidRow(file: $0["file"], line: $0["line"], text: $0["text"], reason: $0["reason"]) }
+        }
+    }
+
+    private static func jsonArray(_ values: [String]) -> String {
         let data = try! JSONSerialization.data(withJSONObject: values)
         return String(decoding: data, as: UTF8.self)
     }

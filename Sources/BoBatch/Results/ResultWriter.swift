@@ -1,7 +1,6 @@
 import Crypto
 import Foundation
 import Glibc
-import GRDB
 
 /// Projects the ledger onto the results directory: one JSON file per domain, `invalid.tsv`, `summary.json`.
 /// Every file is written to a temporary name and renamed, so a reader never sees half a file; a domain's file
@@ -28,7 +27,7 @@ public struct ResultWriter: Sendable {
         if !FileManager.default.fileExists(atPath: directory) {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             // A fresh (or deleted) results directory must get every file again.
-            try ledger.pool.write { db in try db.execute(sql: "UPDATE domains SET written = 0 WHERE run = ?", arguments: [run]) }
+            try ledger.markAllResultsUnwritten(run: run)
         }
     }
 
@@ -96,61 +95,39 @@ public struct ResultWriter: Sendable {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         while attempted < maxFiles {
             let limit = min(500, maxFiles - attempted)
-            let batch: [(file: DomainFile, version: Int)] = try ledger.pool.read { db in
-                let rows = try Row.fetchAll(
-                    db,
-                    sql: """
-                        SELECT domain, input, source, drop_time, email, version FROM domains
-                        WHERE run = ? AND domain > ? AND written < version ORDER BY domain LIMIT ?
-                        """,
-                    arguments: [run, after, limit])
-                guard !rows.isEmpty else { return [] }
-                var files: [String: DomainFile] = [:]
-                var versions: [String: Int] = [:]
-                for row in rows {
-                    let domain: String = row["domain"]
-                    let drop: Double? = row["drop_time"]
-                    files[domain] = DomainFile(
-                        domain: domain, input: row["input"], source: row["source"], run: run,
-                        dropTime: drop.map { Self.timestamp(Date(timeIntervalSince1970: $0)) }, email: row["email"], outcomes: [:])
-                    versions[domain] = row["version"]
-                }
-                let pairs = try Row.fetchAll(
-                    db,
-                    sql: "SELECT domain, provider, state, attempts, code, message, reference, updated_at FROM pairs WHERE run = ? AND domain IN (SELECT value FROM json_each(?))",
-                    arguments: [run, Ledger.jsonArray(Array(files.keys))])
-                for p in pairs {
-                    let domain: String = p["domain"]
-                    let state = PairState(rawValue: p["state"]) ?? .unknown
-                    files[domain]?.outcomes[p["provider"]] = Outcome(
-                        state: state.reported, message: p["message"], attempts: p["attempts"],
-                        updated: Self.timestamp(Date(timeIntervalSince1970: p["updated_at"])), code: p["code"], reference: p["reference"])
-                }
-                return files.map { ($0.value, versions[$0.key]!) }.sorted { $0.file.domain < $1.file.domain }
-            }
+            let batch = try ledger.dueResults(run: run, afterDomain: after, limit: limit)
             guard let last = batch.last else { break }
-            after = last.file.domain
+            after = last.domain
             attempted += batch.count
-            var done: [(domain: String, version: Int)] = []
+            var done: [DomainResultRow] = []
             for entry in batch {
-                let name = Self.fileName(for: entry.file.domain)
+                let name = Self.fileName(for: entry.domain)
                 do {
-                    try write(try encoder.encode(entry.file), to: name)
-                    done.append((entry.file.domain, entry.version))
-                    if name != entry.file.domain + ".json" { removeUnshortenedFile(of: entry.file.domain) }
+                    try write(try encoder.encode(file(of: entry)), to: name)
+                    done.append(entry)
+                    if name != entry.domain + ".json" { removeUnshortenedFile(of: entry.domain) }
                 } catch {
                     var failure = error as? ResultFileFailure ?? ResultFileFailure(file: path(of: name), error: "\(error)")
-                    failure.domain = entry.file.domain
+                    failure.domain = entry.domain
                     report.record(failure)
                 }
             }
-            try ledger.pool.write { db in
-                let statement = try db.cachedStatement(sql: "UPDATE domains SET written = ? WHERE run = ? AND domain = ?")
-                for entry in done { try statement.execute(arguments: [entry.version, run, entry.domain]) }
-            }
+            try ledger.markWritten(run: run, done)
             report.written += done.count
         }
         return report
+    }
+
+    private func file(of result: DomainResultRow) -> DomainFile {
+        var outcomes: [String: Outcome] = [:]
+        for pair in result.pairs {
+            outcomes[pair.provider] = Outcome(
+                state: pair.state.reported, message: pair.message, attempts: pair.attempts, updated: Self.timestamp(pair.updated),
+                code: pair.code, reference: pair.reference)
+        }
+        return DomainFile(
+            domain: result.domain, input: result.input, source: result.source, run: run, dropTime: result.dropTime.map(Self.timestamp),
+            email: result.email, outcomes: outcomes)
     }
 
     /// Before names were shortened, a name of 196 to 250 octets was written as `NAME.json`; that file is the
@@ -164,12 +141,10 @@ public struct ResultWriter: Sendable {
     /// `invalid.tsv`: file, line, text, reason for every input line that is not a domain. Throws a
     /// ``ResultFileFailure`` when the file cannot be written, any other error when the ledger cannot be read.
     public func writeInvalid() throws -> Int {
-        let rows = try ledger.pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT file, line, text, reason FROM invalid WHERE run = ? ORDER BY file, line", arguments: [run])
-        }
+        let rows = try ledger.invalidRows(run: run)
         var out = "file\tline\ttext\treason\n"
         for row in rows {
-            let fields: [String] = [row["file"], String(row["line"] as Int), row["text"], row["reason"]]
+            let fields = [row.file, String(row.line), row.text, row.reason]
             out += fields.map(Self.tsvField).joined(separator: "\t") + "\n"
         }
         try write(Data(out.utf8), to: "invalid.tsv")
