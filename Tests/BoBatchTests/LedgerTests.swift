@@ -45,7 +45,7 @@ import Testing
         let directory = TestPaths.temporaryDirectory()
         let ledger = try Ledger(directory: directory)
         let every = Ledger.migrator.migrations
-        #expect(every.count == 3)
+        #expect(every.count == 4)
         #expect(try ledger.appliedMigrations() == every)
         try ledger.openRun(run, now: t0)
         try ledger.ingest(run: run, [entry("a.com")])
@@ -68,7 +68,7 @@ import Testing
             // As a version without migration v3 left it: one pair mid-send, one never sent, one answered.
             let old = try Ledger(directory: directory, migratingUpTo: "v2: input order index")
             #expect(try old.appliedMigrations() == Array(Ledger.migrator.migrations.prefix(2)))
-            try old.openRun(run, now: t0)
+            // (No openRun: today's resets a column of migration v4. The pair tables are what this test is about.)
             try old.ingest(run: run, [entry("a.com"), entry("b.com"), entry("c.com")])
             try old.preparePairs(run: run, providers: [.dnspod], rememberSince: .distantPast, now: t0)
             intent = try old.beginSend(run: run, provider: .dnspod, domains: [domain("a.com"), domain("c.com")], now: t0)
