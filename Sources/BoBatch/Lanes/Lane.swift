@@ -49,8 +49,7 @@ public final class Lane: Sendable {
 
     /// Works until every pair of this provider is settled, given up on, or the lane halts or is cancelled.
     public func run() async throws -> LaneReport {
-        let recovered = try ledger.recover(now: wallClock())
-        await state.noteInterrupted(recovered.interrupted)
+        _ = try ledger.recover(now: wallClock())
         let counts = try ledger.stateCounts()
         await state.setTotals(total: counts.values.reduce(0, +), done: counts.filter { $0.key.isSettled }.values.reduce(0, +))
 
@@ -70,7 +69,7 @@ public final class Lane: Sendable {
 
     // MARK: the loop
 
-    private func work(_ queue: WorkQueue) async throws {
+    func work(_ queue: WorkQueue) async throws {
         while !Task.isCancelled, await state.halt == nil {
             switch try await queue.next() {
             case .done:
@@ -86,7 +85,7 @@ public final class Lane: Sendable {
     }
 
     /// Applies the provider's policy (1API's cutoff) before anything is sent.
-    private func filterSkipped(_ pairs: [PairRow]) async throws -> [PairRow] {
+    func filterSkipped(_ pairs: [PairRow]) async throws -> [PairRow] {
         var keep: [PairRow] = []
         var skipped: [PairUpdate] = []
         let now = wallClock()
@@ -104,7 +103,7 @@ public final class Lane: Sendable {
         return keep
     }
 
-    private func send(_ chunk: WorkChunk, queue: WorkQueue) async throws {
+    func send(_ chunk: WorkChunk, queue: WorkQueue) async throws {
         let sentAt = try await gate().sentAt
         guard await state.halt == nil else { return }
         let domains = chunk.pairs.map(\.item.domain)
@@ -197,7 +196,7 @@ public final class Lane: Sendable {
     }
 
     /// Puts pairs back to be sent again; awaited, so a worker never finds the queue empty while work is on its way back.
-    private func requeueAsPending(_ pairs: [PairRow], message: String, queue: WorkQueue) async throws {
+    func requeueAsPending(_ pairs: [PairRow], message: String, queue: WorkQueue) async throws {
         try ledger.record(pairs.map { PairUpdate(domain: $0.item.domain, state: .pending, code: .requeued, message: message) }, now: wallClock())
         // Reconciliation can gather more pairs than one create takes (a lookup of many interrupted pairs):
         // never hand the provider more than its limit.
@@ -207,132 +206,13 @@ public final class Lane: Sendable {
         }
     }
 
-    // MARK: reconciliation
-
-    /// Pairs left `unknown` by an earlier invocation (killed mid-send, or a lookup that did not answer)
-    /// are settled by lookup before any new create goes out.
-    private func reconcileInterrupted() async throws {
-        var after = 0
-        let queue = WorkQueue(ledger: ledger, chunkSize: provider.maxBatch, clock: clock)
-        while await state.halt == nil {
-            let pairs = try ledger.pairs(state: .unknown, afterSeq: after, limit: max(1, provider.maxLookupBatch))
-            guard let last = pairs.last else { break }
-            after = last.seq
-            try await reconcile(pairs, cause: "earlier attempt ended without an answer", queue: queue)
-        }
-        // Whatever reconciliation proved absent goes out again through the normal path.
-        if await queue.hasRequeued {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for _ in 0..<max(1, settings.pacing.concurrency) { group.addTask { try await self.workRequeued(queue) } }
-                try await group.waitForAll()
-            }
-        }
-    }
-
-    private func workRequeued(_ queue: WorkQueue) async throws {
-        while !Task.isCancelled, await state.halt == nil {
-            switch await queue.nextRequeued() {
-            case .done: return
-            case .wait(let seconds): try await clock.sleep(seconds: seconds)
-            case .chunk(let chunk): try await send(chunk, queue: queue)
-            }
-        }
-    }
-
-    /// Looks the chunk up: what the provider holds is accepted; what it proves absent is resent (within the
-    /// attempt budget); what it cannot tell stays `unknown` with the reason.
-    private func reconcile(_ pairs: [PairRow], cause: String, queue: WorkQueue) async throws {
-        guard let absent = try await settleByLookup(pairs, cause: cause), !absent.isEmpty else { return }
-        var resend: [PairRow] = []
-        var giveUp: [PairUpdate] = []
-        for pair in absent {
-            if pair.tries >= settings.maxAttempts {
-                giveUp.append(PairUpdate(domain: pair.item.domain, state: .failed, code: .attempts, message: "gave up after \(pair.tries) attempts; the provider holds no backorder for it; last: \(cause)"))
-            } else {
-                resend.append(pair)
-            }
-        }
-        if !giveUp.isEmpty {
-            try ledger.record(giveUp, now: wallClock())
-            await state.settled(giveUp.count)
-        }
-        if !resend.isEmpty {
-            try await requeueAsPending(resend, message: "proven absent at the provider after: \(cause); resending", queue: queue)
-        }
-    }
-
-    /// Settles what a lookup can settle. Returns the pairs proven absent (or resendable because the provider
-    /// has no lookup), or nil when the lookup could not answer (the pairs stay `unknown`).
-    private func settleByLookup(_ pairs: [PairRow], cause: String) async throws -> [PairRow]? {
-        let size = max(1, provider.maxLookupBatch)
-        guard pairs.count > size else { return try await settleByOneLookup(pairs, cause: cause) }
-        var absent: [PairRow] = []
-        var unsettled = false
-        for start in stride(from: 0, to: pairs.count, by: size) {
-            guard await state.halt == nil else { return nil }
-            if let part = try await settleByOneLookup(Array(pairs[start..<min(start + size, pairs.count)]), cause: cause) {
-                absent += part
-            } else {
-                unsettled = true
-            }
-        }
-        // Resending part of a batch whose other part could not be checked is still safe: each pair stands alone.
-        return unsettled && absent.isEmpty ? nil : absent
-    }
-
-    private func settleByOneLookup(_ pairs: [PairRow], cause: String) async throws -> [PairRow]? {
-        var attempt = 0
-        while true {
-            let sentAt = try await gate().sentAt
-            await state.countLookup()
-            let items = pairs.map(\.item)
-            let answer = await Self.shielded { [provider] in await provider.lookup(items) }
-            logger.info("lookup", metadata: ["asked": "\(pairs.count)", "cause": "\(cause)", "answer": "\(Self.summary(answer))"])
-            if case .unavailable = answer {} else { await pacer.answered() }
-            switch answer {
-            case .found(let held):
-                let updates = pairs.compactMap { pair -> PairUpdate? in
-                    guard let reference = held[pair.item.domain] else { return nil }
-                    return PairUpdate(domain: pair.item.domain, state: .accepted, code: .lookup, message: "placed; confirmed by lookup after: \(cause)", reference: reference.isEmpty ? nil : reference)
-                }
-                try ledger.record(updates, now: wallClock())
-                await state.settled(updates.count)
-                return pairs.filter { held[$0.item.domain] == nil }
-            case .unsupported(let reason):
-                // Without a lookup a resend is a gamble: allow exactly one. Only sends that may have landed count
-                // (refused ones do not: the provider said it did nothing).
-                let (once, twice) = (pairs.filter { $0.unanswered < 2 }, pairs.filter { $0.unanswered >= 2 })
-                if !twice.isEmpty {
-                    try ledger.record(
-                        twice.map { PairUpdate(domain: $0.item.domain, state: .unknown, code: .noLookup, message: "sent twice without a clear answer and \(reason); check at the provider") },
-                        now: wallClock())
-                }
-                return once
-            case .unavailable(let reason):
-                attempt += 1
-                await state.needBusyCheck()
-                if attempt >= settings.maxLookupAttempts {
-                    try ledger.record(
-                        pairs.map { PairUpdate(domain: $0.item.domain, state: .unknown, code: .lookupFailed, message: "\(cause); the lookup that would settle it failed (\(reason)); rerun to check again") },
-                        now: wallClock())
-                    return nil
-                }
-                // A lookup that failed may mean the account is asked too often: the lane slows, and this lookup waits.
-                try await clock.sleep(seconds: await pacer.refused(reason: "lookup failed: \(reason)", retryAfter: nil, sentAt: sentAt))
-            case .halt(let reason, let fix):
-                await state.setHalt(reason: reason, fix: fix)
-                return nil
-            }
-        }
-    }
-
     // MARK: gates
 
     /// Waits for the pacer, and — after anything unclear — for the account to be idle. Returns when the request
     /// may start and whether the account was seen busy. Throws once the lane is cancelled: nothing new starts
     /// after a signal, while requests already on the wire finish (see `shielded`).
     @discardableResult
-    private func gate() async throws -> (sentAt: Double, busySeen: Bool) {
+    func gate() async throws -> (sentAt: Double, busySeen: Bool) {
         var busySeen = false
         if await state.takeBusyCheck(), provider.checksAccountBusy {
             var polls = 0
@@ -353,11 +233,11 @@ public final class Lane: Sendable {
 
     /// Runs a provider call to its end even when the lane is cancelled (the first SIGINT/SIGTERM): an answer on
     /// its way is recorded with its verdict, never thrown away. The transport's time limit bounds the wait.
-    private static func shielded<T: Sendable>(_ call: @escaping @Sendable () async -> T) async -> T {
+    static func shielded<T: Sendable>(_ call: @escaping @Sendable () async -> T) async -> T {
         await Task { await call() }.value
     }
 
-    private func markUnsentAsHalted(_ halt: (reason: String, fix: String)) throws {
+    func markUnsentAsHalted(_ halt: (reason: String, fix: String)) throws {
         var after = 0
         while true {
             let pending = try ledger.pairs(state: .pending, afterSeq: after, limit: 1000)
@@ -396,128 +276,5 @@ public final class Lane: Sendable {
         case .rejected(let message): PairUpdate(domain: domain, state: .rejected, code: .rejected, message: message)
         case .skipped(let message): PairUpdate(domain: domain, state: .skipped, code: .skipped, message: message)
         }
-    }
-}
-
-extension PairRow {
-    /// After a send that got an answer other than a refusal (mirrors what the ledger counted); `unanswered` when
-    /// it may have landed without an answer.
-    func afterSend(unanswered: Bool) -> PairRow {
-        var copy = self
-        copy.attempts += 1
-        copy.refusalsInARow = 0
-        if unanswered { copy.unanswered += 1 }
-        return copy
-    }
-
-    /// After a refusal: nothing happened at the provider.
-    func afterRefusal() -> PairRow {
-        var copy = self
-        copy.attempts += 1
-        copy.refusalsInARow += 1
-        return copy
-    }
-
-    /// After a send that got no verdict: also one more try against this invocation's budget.
-    func afterTry(unanswered: Bool) -> PairRow {
-        var copy = afterSend(unanswered: unanswered)
-        copy.tries += 1
-        return copy
-    }
-}
-
-struct WorkChunk: Sendable {
-    var pairs: [PairRow]
-    /// Not to be sent before this lane-clock time (a refused request's wait).
-    var notBefore: Double = 0
-}
-
-/// What a worker gets from the queue.
-enum WorkTake: Sendable {
-    case chunk(WorkChunk)
-    /// Nothing is ready yet, but a refused chunk will be in this many seconds.
-    case wait(Double)
-    case done
-}
-
-/// Hands out chunks: first those put back (split halves, refused, proven absent), then fresh pending
-/// pairs from the ledger in input order, read page by page so memory stays flat.
-/// A refused chunk waits for its own time while fresh work goes ahead, so one refusal never idles the lane.
-actor WorkQueue {
-    let ledger: LaneLedger
-    let chunkSize: Int
-    let clock: any LaneClock
-    private var requeued: [WorkChunk] = []
-    private var cursor = 0
-    private var exhausted = false
-
-    init(ledger: LaneLedger, chunkSize: Int, clock: any LaneClock) {
-        self.ledger = ledger
-        self.chunkSize = chunkSize
-        self.clock = clock
-    }
-
-    var hasRequeued: Bool { !requeued.isEmpty }
-
-    func requeue(_ chunk: WorkChunk) { requeued.append(chunk) }
-
-    /// The first put-back chunk that is due; or how long until one is; or `.done` when none is left.
-    func nextRequeued() -> WorkTake {
-        guard !requeued.isEmpty else { return .done }
-        let now = clock.now()
-        if let index = requeued.firstIndex(where: { $0.notBefore <= now }) {
-            return .chunk(requeued.remove(at: index))
-        }
-        return .wait(requeued.map(\.notBefore).min()! - now)
-    }
-
-    func next() throws -> WorkTake {
-        let ready = nextRequeued()
-        if case .chunk = ready { return ready }
-        if !exhausted {
-            let pairs = try ledger.pairs(state: .pending, afterSeq: cursor, limit: chunkSize)
-            if let last = pairs.last {
-                cursor = last.seq
-                return .chunk(WorkChunk(pairs: pairs))
-            }
-            exhausted = true
-        }
-        return ready
-    }
-}
-
-/// The lane's shared bookkeeping.
-actor LaneState {
-    private var report: LaneReport
-    private var busyCheckNeeded = false
-    private var total = 0
-    private var doneAtStart = 0
-    private var doneNow = 0
-    private let started: Double
-
-    init(provider: ProviderID, started: Double) {
-        report = LaneReport(provider: provider)
-        self.started = started
-    }
-
-    var halt: (reason: String, fix: String)? { report.halt }
-    func setHalt(reason: String, fix: String) { if report.halt == nil { report.halt = (reason, fix) } }
-    func needBusyCheck() { busyCheckNeeded = true }
-    func takeBusyCheck() -> Bool {
-        defer { busyCheckNeeded = false }
-        return busyCheckNeeded
-    }
-    func countCreate() { report.creates += 1 }
-    func countLookup() { report.lookups += 1 }
-    func countBusyPoll() { report.busyPolls += 1 }
-    func noteInterrupted(_ n: Int) { report.interrupted = n }
-    func setTotals(total: Int, done: Int) {
-        self.total = total
-        doneAtStart = done
-    }
-    func settled(_ n: Int) { doneNow += n }
-    func finalReport() -> LaneReport { report }
-    func progress() -> LaneProgress {
-        LaneProgress(provider: report.provider, total: total, done: doneAtStart + doneNow, doneThisInvocation: doneNow, startedAt: started, halted: report.halt != nil, pacer: nil)
     }
 }

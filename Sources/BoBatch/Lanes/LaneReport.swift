@@ -6,7 +6,6 @@ public struct LaneReport: Sendable {
     public var creates: Int = 0
     public var lookups: Int = 0
     public var busyPolls: Int = 0
-    public var interrupted: Int = 0
 }
 
 /// Live counts for progress lines.
