@@ -20,12 +20,7 @@ public struct DNSPodProvider: Provider {
     public var maxBatch: Int { 1 }
 
     public var endpointDescription: String {
-        var components = URLComponents(string: config.endpoint)
-        components?.user = nil
-        components?.password = nil
-        components?.query = nil
-        components?.fragment = nil
-        let url = redact(components?.string ?? config.endpoint, secrets: config.secrets)
+        let url = redact(urlForMessages(config.endpoint), secrets: config.secrets)
         return "\(DNSPodCommand.url(endpoint: url, action: "Domain.Acquiresend")) (get domain back)"
     }
 

@@ -19,7 +19,7 @@ public struct GnameProvider: Provider {
     }
 
     public var maxBatch: Int { config.bulk ? 100 : 1 }
-    public var endpointDescription: String { config.endpoint }
+    public var endpointDescription: String { urlForMessages(config.endpoint) }
 
     public func submit(_ items: [BackorderItem]) async -> SubmitResult {
         let domains = items.map(\.domain)

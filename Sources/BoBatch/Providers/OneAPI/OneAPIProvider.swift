@@ -19,13 +19,7 @@ public struct OneAPIProvider: Provider {
     public var maxBatch: Int { 1 }
 
     public var endpointDescription: String {
-        var components = URLComponents(string: config.endpoint)
-        components?.user = nil
-        components?.password = nil
-        components?.query = nil
-        components?.fragment = nil
-        let url = redact(components?.string ?? config.endpoint, secrets: secrets)
-        return "\(url) (\(config.entity.label), entity \(config.entity.rawValue))"
+        redact("\(urlForMessages(config.endpoint)) (\(config.entity.label), entity \(config.entity.rawValue))", secrets: secrets)
     }
 
     private var secrets: [String] { [config.password] }

@@ -19,7 +19,7 @@ public struct YayProvider: Provider {
         self.now = now
     }
 
-    public var endpointDescription: String { config.endpoint }
+    public var endpointDescription: String { urlForMessages(config.endpoint) }
 
     public func submit(_ items: [BackorderItem]) async -> SubmitResult {
         guard let item = items.first else { return .settled([:]) }
