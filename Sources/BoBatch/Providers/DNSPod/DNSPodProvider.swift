@@ -24,6 +24,9 @@ public struct DNSPodProvider: Provider {
         return "\(DNSPodCommand.url(endpoint: url, action: "Domain.Acquiresend")) (get domain back)"
     }
 
+    /// The login token, whole and in its token part (a message may quote either).
+    public var secrets: [String] { config.secrets }
+
     /// Items without a usable email are never sent, so the lane records why before spending a request.
     public func skipReason(for item: BackorderItem, now: Date) -> String? {
         DNSPodEmailChoice.skipReason(for: DNSPodEmailChoice.choose(for: item, config: config))

@@ -21,6 +21,7 @@ public struct DynadotProvider: Provider {
     }
 
     public var endpointDescription: String { urlForMessages(config.endpoint) }
+    public var secrets: [String] { [config.apiKey] }
 
     public func submit(_ items: [BackorderItem]) async -> SubmitResult {
         let domains = items.map(\.domain)

@@ -20,6 +20,8 @@ public struct GnameProvider: Provider {
 
     public var maxBatch: Int { config.bulk ? 100 : 1 }
     public var endpointDescription: String { urlForMessages(config.endpoint) }
+    /// Gname echoes request fields in some messages; the APPKEY must never come back.
+    public var secrets: [String] { [config.appKey] }
 
     public func submit(_ items: [BackorderItem]) async -> SubmitResult {
         let domains = items.map(\.domain)

@@ -22,7 +22,8 @@ public struct OneAPIProvider: Provider {
         redact("\(urlForMessages(config.endpoint)) (\(config.entity.label), entity \(config.entity.rawValue))", secrets: secrets)
     }
 
-    private var secrets: [String] { [config.password] }
+    /// ISPAPI answers and transport errors may quote the command, `s_pw` included.
+    public var secrets: [String] { [config.password] }
 
     public func skipReason(for item: BackorderItem, now: Date) -> String? {
         OneAPICutoff(hours: config.cutoffHours).skipReason(dropTime: item.attributes.dropTime, now: now)

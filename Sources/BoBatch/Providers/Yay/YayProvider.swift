@@ -20,6 +20,8 @@ public struct YayProvider: Provider {
     }
 
     public var endpointDescription: String { urlForMessages(config.endpoint) }
+    /// Error pages may echo the request's headers; the password must never come back.
+    public var secrets: [String] { [config.password] }
 
     public func submit(_ items: [BackorderItem]) async -> SubmitResult {
         guard let item = items.first else { return .settled([:]) }
