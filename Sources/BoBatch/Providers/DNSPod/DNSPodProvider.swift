@@ -20,8 +20,7 @@ public struct DNSPodProvider: Provider {
     public var maxBatch: Int { 1 }
 
     public var endpointDescription: String {
-        let url = redact(urlForMessages(config.endpoint), secrets: config.secrets)
-        return "\(DNSPodCommand.url(endpoint: url, action: "Domain.Acquiresend")) (get domain back)"
+        "\(DNSPodCommand.url(endpoint: urlForMessages(config.endpoint), action: "Domain.Acquiresend")) (get domain back)"
     }
 
     /// The login token, whole and in its token part (a message may quote either).
@@ -47,8 +46,7 @@ public struct DNSPodProvider: Provider {
         case .askDNSPod:
             // A read before the one create: it lists the addresses DNSPod will accept for this domain.
             let offered = DNSPodClassifier.offer(
-                domain: item.domain, outcome: await send(DNSPodCommand.acquire(item.domain).httpRequest(config: config)), secrets: config.secrets,
-                now: now())
+                domain: item.domain, outcome: await send(DNSPodCommand.acquire(item.domain).httpRequest(config: config)), now: now())
             switch offered {
             case .email(let address): (email, source) = (address, .offered)
             case .settled(let result): return result
@@ -57,7 +55,7 @@ public struct DNSPodProvider: Provider {
             return .settled([item.domain: .skipped(message: DNSPodEmailChoice.skipReason(for: choice) ?? DNSPodEmailChoice.noEmailMessage)])
         }
         let request = DNSPodCommand.acquireSend(item.domain, email: email).httpRequest(config: config)
-        return DNSPodClassifier.sendResult(domain: item.domain, email: email, source: source, outcome: await send(request), secrets: config.secrets, now: now())
+        return DNSPodClassifier.sendResult(domain: item.domain, email: email, source: source, outcome: await send(request), now: now())
     }
 
     public func lookup(_ items: [BackorderItem]) async -> LookupResult {

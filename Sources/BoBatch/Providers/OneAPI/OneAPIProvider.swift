@@ -19,7 +19,7 @@ public struct OneAPIProvider: Provider {
     public var maxBatch: Int { 1 }
 
     public var endpointDescription: String {
-        redact("\(urlForMessages(config.endpoint)) (\(config.entity.label), entity \(config.entity.rawValue))", secrets: secrets)
+        "\(urlForMessages(config.endpoint)) (\(config.entity.label), entity \(config.entity.rawValue))"
     }
 
     /// ISPAPI answers and transport errors may quote the command, `s_pw` included.
@@ -40,7 +40,7 @@ public struct OneAPIProvider: Provider {
             return .settled([item.domain: .skipped(message: reason)])
         }
         let request = OneAPICommand.addBackorder(item.domain).httpRequest(config: config)
-        return OneAPIClassifier.submitResult(domain: item.domain, outcome: await send(request), secrets: secrets, now: now())
+        return OneAPIClassifier.submitResult(domain: item.domain, outcome: await send(request), now: now())
     }
 
     public func lookup(_ items: [BackorderItem]) async -> LookupResult {
@@ -50,10 +50,11 @@ public struct OneAPIProvider: Provider {
         // Room for several applications per domain (old, cancelled ones) before the list counts as cut short.
         let limit = min(1000, max(100, domains.count * 10))
         let request = OneAPICommand.queryBackorders(domains, limit: limit).httpRequest(config: config)
-        return OneAPIClassifier.lookupResult(asked: domains, limit: limit, outcome: await send(request), secrets: secrets, now: now())
+        return OneAPIClassifier.lookupResult(asked: domains, limit: limit, outcome: await send(request), now: now())
     }
 
-    /// `StatusDomainApplication` for an application id that `submit` or `lookup` returned.
+    /// `StatusDomainApplication` for an application id that `submit` or `lookup` returned. This and `delete` are
+    /// outside the `Provider` protocol, so they clean what they return with the shared `ProviderText.clean`.
     public func status(application: String) async throws(OneAPIError) -> OneAPIApplicationStatus {
         let id = try Self.validated(application)
         let request = OneAPICommand.statusApplication(id).httpRequest(config: config)
