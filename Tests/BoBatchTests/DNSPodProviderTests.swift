@@ -116,12 +116,13 @@ private func leaks(_ texts: [String]) -> Bool {
 
     @Test func oneDomainPerCall() async {
         let transport = scripted()
-        let p = provider(transport)
+        let p = wrapped(transport)
         #expect(p.maxBatch == 1)
-        guard case .batchFailed = await p.submit([item("a.com"), item("b.com")]) else {
-            Issue.record("expected batchFailed")
+        guard case .halt(let reason, _) = await p.submit([item("a.com"), item("b.com")]) else {
+            Issue.record("expected halt: two domains for one must never be sent")
             return
         }
+        #expect(reason.contains("nothing was sent"))
         #expect(await p.submit([]) == .settled([:]))
         #expect(transport.requests.isEmpty)
     }

@@ -436,11 +436,13 @@ private func leaks(_ texts: [String]) -> Bool {
 
     @Test func moreThanOneItemIsNotSent() async {
         let transport = answering(ispapi("CODE=200"))
-        guard case .batchFailed = await provider(transport).submit([item, BackorderItem(domain: name("other.com"))]) else {
-            Issue.record("expected batchFailed")
+        guard case .halt(let reason, _) = await wrapped(transport).submit([item, BackorderItem(domain: name("other.com"))]) else {
+            Issue.record("expected halt: two domains for one must never be sent")
             return
         }
+        #expect(reason.contains("nothing was sent"))
         #expect(transport.requests.isEmpty)
+        #expect(await wrapped(transport).submit([]) == .settled([:]))
         #expect(await provider(transport).submit([]) == .settled([:]))
     }
 

@@ -92,7 +92,8 @@ struct YayRequestTests {
 
     @Test func moreThanOneDomainIsNeverSent() async {
         let transport = ScriptedTransport(status: 201, body: created)
-        let result = await yay(transport).submit([BackorderItem(domain: example), BackorderItem(domain: DomainName(validatedASCII: "b.com"))])
+        // As the catalog hands it to the lane: the wrapper's one oversize rule stops it before Yay.com.
+        let result = await RedactingProvider(yay(transport)).submit([BackorderItem(domain: example), BackorderItem(domain: DomainName(validatedASCII: "b.com"))])
         expectKind(result, "halt")
         #expect(transport.requests.isEmpty)
         #expect(yay(transport).maxBatch == 1)

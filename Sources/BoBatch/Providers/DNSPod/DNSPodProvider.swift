@@ -33,10 +33,6 @@ public struct DNSPodProvider: Provider {
 
     public func submit(_ items: [BackorderItem]) async -> SubmitResult {
         guard let item = items.first else { return .settled([:]) }
-        guard items.count == 1 else {
-            // Nothing is sent; the lane splits a failed batch down to single domains, which this provider takes.
-            return .batchFailed(reason: "DNSPod takes one domain per call; got \(items.count), none sent", verdictIfAlone: .rejected(message: "not sent"))
-        }
         let email: String
         let source: DNSPodEmailChoice.Source
         let choice = DNSPodEmailChoice.choose(for: item, config: config)

@@ -26,10 +26,6 @@ public struct GnameProvider: Provider {
     public func submit(_ items: [BackorderItem]) async -> SubmitResult {
         let domains = items.map(\.domain)
         guard !domains.isEmpty else { return .settled([:]) }
-        guard domains.count <= maxBatch else {
-            // The lane never sends more than maxBatch; if it did, sending nothing is the only safe answer.
-            return .halt(reason: "internal error: Gname takes \(maxBatch) domain(s) per call, \(domains.count) were given", fix: "report this bug to bo-batch")
-        }
         // A bulk call of one would work too; /add keeps single domains on the documented one-domain path.
         let bulk = config.bulk && domains.count > 1
         var fields = ["td": config.channel]

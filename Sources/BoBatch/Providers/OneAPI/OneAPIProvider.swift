@@ -31,10 +31,6 @@ public struct OneAPIProvider: Provider {
 
     public func submit(_ items: [BackorderItem]) async -> SubmitResult {
         guard let item = items.first else { return .settled([:]) }
-        guard items.count == 1 else {
-            // Nothing is sent; the lane splits a failed batch down to single domains, which this provider takes.
-            return .batchFailed(reason: "1API takes one domain per call; got \(items.count), none sent", verdictIfAlone: .rejected(message: "not sent"))
-        }
         // The lane checked the cutoff when it picked the item, but backoff waits can carry a send past it.
         if let reason = skipReason(for: item, now: now()) {
             return .settled([item.domain: .skipped(message: reason)])

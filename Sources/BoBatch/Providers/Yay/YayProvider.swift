@@ -25,10 +25,6 @@ public struct YayProvider: Provider {
 
     public func submit(_ items: [BackorderItem]) async -> SubmitResult {
         guard let item = items.first else { return .settled([:]) }
-        guard items.count == 1 else {
-            // The lane never sends more than maxBatch; if it did, sending nothing is the only safe answer.
-            return .halt(reason: "internal error: Yay.com takes one domain per call, \(items.count) were given", fix: "report this bug to bo-batch")
-        }
         let body = #"{"domain_name":\#(jsonString(item.domain.ascii))}"#
         let request = makeRequest(.post, path: "/dom/back-order", body: Array(body.utf8), idempotent: false)
         do {
