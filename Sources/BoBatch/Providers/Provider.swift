@@ -95,6 +95,11 @@ public enum BusyState: Sendable, Equatable {
 /// What is the same for every provider is enforced once, by `RedactingProvider`, which `ProviderCatalog.make`
 /// wraps every provider in: it cleans every returned string (secrets, control characters, length) and refuses a
 /// create of more than `maxBatch` items before it reaches the provider. A provider does neither itself.
+///
+/// Adding a provider means passing `ProviderConformanceTests` (Tests/BoBatchTests/ProviderConformanceTests.swift):
+/// add its case to `ProviderID`, its construction to `ProviderCatalog.make`, its fake to the sandbox and its create
+/// command names to the suite, which then checks these requirements for it over loopback, built by the catalog,
+/// with the real transport.
 public protocol Provider: Sendable {
     var id: ProviderID { get }
     /// Most domains one create may carry.
