@@ -108,7 +108,7 @@ struct CurlFailure: Sendable, Equatable {
             }
         }
 
-        var context = "\(request.method.rawValue) \(CurlFailure.urlForMessages(request.url)); curl \(code)"
+        var context = "\(request.method.rawValue) \(urlForMessages(request.url)); curl \(code)"
         var explanation = CurlFailure.scrub(detail, url: request.url)
         if osErrno != 0, let reason = strerror(osErrno) {
             explanation += explanation.isEmpty ? "" : "; "
@@ -120,18 +120,6 @@ struct CurlFailure: Sendable, Equatable {
     }
 
     // MARK: - URLs in messages
-
-    /// The URL without userinfo, query or fragment: API keys travel in query strings (Dynadot) or userinfo.
-    static func urlForMessages(_ url: String) -> String {
-        var kept = String(url.prefix { $0 != "?" && $0 != "#" })
-        if let schemeEnd = kept.range(of: "://") {
-            let authorityEnd = kept[schemeEnd.upperBound...].firstIndex(of: "/") ?? kept.endIndex
-            if let at = kept[schemeEnd.upperBound..<authorityEnd].lastIndex(of: "@") {
-                kept.removeSubrange(schemeEnd.upperBound...at)
-            }
-        }
-        return kept
-    }
 
     /// `host:port` with the scheme's default port filled in.
     static func hostAndPort(of url: String) -> String {

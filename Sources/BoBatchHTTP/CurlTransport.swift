@@ -100,7 +100,7 @@ private final class Job: @unchecked Sendable {
             kind: .neverSent,
             message: redact(
                 "cancelled before anything was sent — nothing was sent (\(request.method.rawValue) "
-                    + "\(CurlFailure.urlForMessages(request.url)))", secrets: request.secrets),
+                    + "\(urlForMessages(request.url)))", secrets: request.secrets),
             code: Int(CURLE_ABORTED_BY_CALLBACK.rawValue)))
     }
 }

@@ -98,6 +98,20 @@ public func redact(_ text: String, secrets: [String]) -> String {
     return out
 }
 
+/// The URL without userinfo, query or fragment, for messages and descriptions: API keys travel in query strings
+/// (Dynadot) or userinfo. The one URL stripper: the transport's errors and the providers' endpoint descriptions
+/// both use it.
+public func urlForMessages(_ url: String) -> String {
+    var kept = String(url.prefix { $0 != "?" && $0 != "#" })
+    if let schemeEnd = kept.range(of: "://") {
+        let authorityEnd = kept[schemeEnd.upperBound...].firstIndex(of: "/") ?? kept.endIndex
+        if let at = kept[schemeEnd.upperBound..<authorityEnd].lastIndex(of: "@") {
+            kept.removeSubrange(schemeEnd.upperBound...at)
+        }
+    }
+    return kept
+}
+
 /// Percent-encodes everything outside RFC 3986's unreserved set, so the result is safe in a query or form value.
 public func percentEncodeQueryValue(_ value: String) -> String {
     var out = ""

@@ -387,8 +387,8 @@ import Testing
     }
 
     @Test func urlsInMessagesLoseQueryFragmentAndUserinfo() {
-        #expect(CurlFailure.urlForMessages("https://u:p@api.dynadot.com/api3.xml?key=K&command=x#f") == "https://api.dynadot.com/api3.xml")
-        #expect(CurlFailure.urlForMessages("http://127.0.0.1:8080") == "http://127.0.0.1:8080")
+        #expect(urlForMessages("https://u:p@api.dynadot.com/api3.xml?key=K&command=x#f") == "https://api.dynadot.com/api3.xml")
+        #expect(urlForMessages("http://127.0.0.1:8080") == "http://127.0.0.1:8080")
         #expect(CurlFailure.hostAndPort(of: "https://api.yay.com/dom") == "api.yay.com:443")
         #expect(CurlFailure.hostAndPort(of: "http://[::1]:8080/x") == "[::1]:8080")
         #expect(CurlFailure.hostAndPort(of: "http://[::1]/x") == "[::1]:80")

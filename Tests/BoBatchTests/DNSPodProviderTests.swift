@@ -36,6 +36,11 @@ private func provider(_ transport: ScriptedTransport, _ config: DNSPodConfig = c
     DNSPodProvider(config: config, transport: transport)
 }
 
+/// The provider as the catalog hands it to the lane: wrapped in `RedactingProvider`.
+private func wrapped(_ transport: ScriptedTransport, _ config: DNSPodConfig = config(email: "owner@example.com")) -> RedactingProvider {
+    RedactingProvider(provider(transport, config))
+}
+
 private func item(_ domain: String = "api4.com", email: String? = nil) -> BackorderItem {
     BackorderItem(domain: name(domain), attributes: DomainAttributes(email: email))
 }
@@ -111,12 +116,13 @@ private func leaks(_ texts: [String]) -> Bool {
 
     @Test func oneDomainPerCall() async {
         let transport = scripted()
-        let p = provider(transport)
+        let p = wrapped(transport)
         #expect(p.maxBatch == 1)
-        guard case .batchFailed = await p.submit([item("a.com"), item("b.com")]) else {
-            Issue.record("expected batchFailed")
+        guard case .halt(let reason, _) = await p.submit([item("a.com"), item("b.com")]) else {
+            Issue.record("expected halt: two domains for one must never be sent")
             return
         }
+        #expect(reason.contains("nothing was sent"))
         #expect(await p.submit([]) == .settled([:]))
         #expect(transport.requests.isEmpty)
     }
@@ -230,7 +236,7 @@ private func leaks(_ texts: [String]) -> Bool {
 
     func send(_ body: String, status: Int = 200, headers: [String: String] = [:], email: String? = "owner@example.com") async -> SubmitResult {
         let transport = ScriptedTransport(status: status, body: body, headers: headers)
-        return await provider(transport, config(email: email)).submit([item()])
+        return await wrapped(transport, config(email: email)).submit([item()])
     }
 
     @Test func successMasksTheAddress() async {
@@ -354,9 +360,9 @@ private func leaks(_ texts: [String]) -> Bool {
             status("16", percentEncodeQueryValue(token)),
         ]
         for body in echoes { #expect(!leaks(strings(await send(body)))) }
-        #expect(!leaks(strings(await provider(failing(.maybeProcessed, "sent login_token=\(token)")).submit([item()]))))
+        #expect(!leaks(strings(await wrapped(failing(.maybeProcessed, "sent login_token=\(token)")).submit([item()]))))
         let acquire = scripted(acquire: status("-1", "token \(tokenPart)"))
-        #expect(!leaks(strings(await provider(acquire, config(auto: true)).submit([item()]))))
+        #expect(!leaks(strings(await wrapped(acquire, config(auto: true)).submit([item()]))))
     }
 }
 

@@ -344,8 +344,12 @@ struct GnameSubmitAnswerTests {
             #"{"code":1,"msg":"ok \#(appKey)","data":"\#(appKey)"}"#,
             "<html>\(appKey)</html>",
         ]
+        func submitWrapped(_ body: String, status: Int = 200) async -> SubmitResult {
+            let transport = ScriptedTransport { _ in response(body, status: status) }
+            return await RedactingProvider(provider(transport)).submit([BackorderItem(domain: domain("example.com"))])
+        }
         for body in bodies {
-            for result in [await submitOne(body), await submitOne(body, status: 502)] {
+            for result in [await submitWrapped(body), await submitWrapped(body, status: 502)] {
                 let texts = strings(result)
                 #expect(!texts.isEmpty)
                 #expect(texts.allSatisfy { !$0.contains(appKey) }, "\(result)")

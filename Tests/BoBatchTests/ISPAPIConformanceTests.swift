@@ -159,12 +159,12 @@ enum ISPAPICorpus {
                 #expect(!answer.reachedEOF, "cut \(label): \(text.debugDescription)")
             }
             let response = HTTPResponse(status: 200, body: Array(text.utf8))
-            let created = OneAPIClassifier.submitResult(domain: domain, outcome: .success(response), secrets: [], now: Date())
+            let created = OneAPIClassifier.submitResult(domain: domain, outcome: .success(response), now: Date())
             guard case .maybeProcessed = created else {
                 Issue.record("cut \(label): a create must be maybeProcessed, got \(created)")
                 continue
             }
-            let looked = OneAPIClassifier.lookupResult(asked: [domain], limit: 100, outcome: .success(response), secrets: [], now: Date())
+            let looked = OneAPIClassifier.lookupResult(asked: [domain], limit: 100, outcome: .success(response), now: Date())
             guard case .unavailable = looked else {
                 Issue.record("cut \(label): a lookup must be unavailable, got \(looked)")
                 continue
@@ -188,7 +188,7 @@ enum ISPAPICorpus {
             if let answer = try? ISPAPIResponse(parsing: sample.raw) { #expect(!answer.reachedEOF) }
         }
         let response = HTTPResponse(status: 200, body: Array(sample.raw.utf8))
-        guard case .maybeProcessed = OneAPIClassifier.submitResult(domain: domain, outcome: .success(response), secrets: [], now: Date()) else {
+        guard case .maybeProcessed = OneAPIClassifier.submitResult(domain: domain, outcome: .success(response), now: Date()) else {
             Issue.record("expected maybeProcessed")
             return
         }

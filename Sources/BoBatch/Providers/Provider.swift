@@ -84,14 +84,29 @@ public enum BusyState: Sendable, Equatable {
 ///
 /// Implementation requirements:
 /// - `submit` is called with 1...`maxBatch` items and sends at most one create request for them.
-/// - Return one outcome per item; never throw, never print.
+/// - Return one verdict per item, or a result that settles none (`refused`, `maybeProcessed`, `batchFailed`,
+///   `halt`); never throw, never print.
 /// - No retries, sleeps or pacing inside: the lane owns those, so that every attempt is in the ledger.
+/// - Refusals (nothing done) are `.refused`; an answer that was lost, cut, or a 5xx is `.maybeProcessed` or
+///   `.batchFailed`, never a verdict; account-level errors are `.halt` with a fix a person can act on.
 /// - Safe to call concurrently (the lane decides how many calls are in flight).
-/// - Secrets never appear in any returned string.
+/// - Secrets never appear in any returned string: declare them in `secrets`.
+///
+/// What is the same for every provider is enforced once, by `RedactingProvider`, which `ProviderCatalog.make`
+/// wraps every provider in: it cleans every returned string (secrets, control characters, length) and refuses a
+/// create of more than `maxBatch` items before it reaches the provider. A provider does neither itself.
+///
+/// Adding a provider means passing `ProviderConformanceTests` (Tests/BoBatchTests/ProviderConformanceTests.swift):
+/// add its case to `ProviderID`, its construction to `ProviderCatalog.make`, its fake to the sandbox and its create
+/// command names to the suite, which then checks these requirements for it over loopback, built by the catalog,
+/// with the real transport.
 public protocol Provider: Sendable {
     var id: ProviderID { get }
     /// Most domains one create may carry.
     var maxBatch: Int { get }
+    /// Every credential value that must never appear in a returned string (keys, passwords, tokens and the
+    /// parts of them a provider might quote). `RedactingProvider` removes them, plain and percent-encoded.
+    var secrets: [String] { get }
     /// Most domains one `lookup` may be asked about. A provider whose lookup costs one request per domain says 1,
     /// so that the lane paces each of those requests.
     var maxLookupBatch: Int { get }

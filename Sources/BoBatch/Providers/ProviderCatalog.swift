@@ -27,7 +27,8 @@ public enum ProviderCatalog {
 
     static func envPrefix(_ id: ProviderID) -> String { id.rawValue.uppercased() }
 
-    /// The provider built from `env`, or nil when its credentials are not set.
+    /// The provider built from `env`, or nil when its credentials are not set. It comes wrapped in
+    /// `RedactingProvider`: nothing it returns carries a secret, and it never sees more than `maxBatch` items.
     public static func make(
         _ id: ProviderID, env: [String: String], fastPacing: Bool = false, maxAttempts: Int = 5
     ) throws(ConfigurationError) -> LaneSetup? {
@@ -70,7 +71,7 @@ public enum ProviderCatalog {
             // The sandbox enforces its own limits; the real providers' pacing would only make the demo slow.
             built.pacing.requestsPerMinute = max(built.pacing.requestsPerMinute, 60_000)
         }
-        return LaneSetup(provider: built.provider, settings: LaneSettings(pacing: built.pacing, maxAttempts: maxAttempts, refusalCap: refusalCap(id)))
+        return LaneSetup(provider: RedactingProvider(built.provider), settings: LaneSettings(pacing: built.pacing, maxAttempts: maxAttempts, refusalCap: refusalCap(id)))
     }
 
     /// The longest wait that refusals in a row may grow to. DNSPod bans an account's API access for about an hour

@@ -3,7 +3,15 @@ import Foundation
 
 /// Rules every provider applies to what it reads back, kept in one place so they cannot drift apart.
 enum ProviderText {
-    /// Makes provider text safe for a one-line message: no secrets, no control characters, bounded length.
+    /// The longest message kept, in characters (an ellipsis marks the cut).
+    static let maxLength = 500
+
+    /// Makes provider text safe for a one-line message: no secrets (plain or percent-encoded), no control
+    /// characters, bounded length. Cleaning twice changes nothing.
+    ///
+    /// The one cleaning function: `RedactingProvider` passes everything a provider returns through it, and the
+    /// providers' helpers outside the `Provider` protocol (Gname's `status(of:)`, Yay's `cancel`, 1API's
+    /// `status`/`delete`) call it for what they return.
     static func clean(_ text: String, secrets: [String]) -> String {
         let redacted = redact(text, secrets: secrets)
         var out = ""
@@ -18,7 +26,7 @@ enum ProviderText {
             }
         }
         out = out.trimmingCharacters(in: .whitespaces)
-        if out.count > 500 { out = String(out.prefix(500)) + "…" }
+        if out.count > maxLength { out = String(out.prefix(maxLength)) + "…" }
         // Collapsing whitespace can join text around a secret; redacting again closes that gap.
         return redact(out, secrets: secrets)
     }
@@ -48,8 +56,8 @@ enum ProviderText {
 }
 
 extension SubmitResult {
-    /// The same result with every human-readable string passed through `transform` (providers redact and tidy
-    /// everything they return, in one place).
+    /// The same result with every string (reasons, messages, fixes, references) passed through `transform`
+    /// (`RedactingProvider` cleans everything a provider returns this way, in one place).
     func mapText(_ transform: (String) -> String) -> SubmitResult {
         switch self {
         case .settled(let verdicts): .settled(verdicts.mapValues { $0.mapText(transform) })
@@ -68,6 +76,27 @@ extension Verdict {
         case .already(let reference, let message): .already(reference: reference.map(transform), message: transform(message))
         case .rejected(let message): .rejected(message: transform(message))
         case .skipped(let message): .skipped(message: transform(message))
+        }
+    }
+}
+
+extension LookupResult {
+    /// The same result with every string (references included) passed through `transform`.
+    func mapText(_ transform: (String) -> String) -> LookupResult {
+        switch self {
+        case .found(let held): .found(held.mapValues { $0.isEmpty ? $0 : transform($0) })
+        case .unavailable(let reason): .unavailable(reason: transform(reason))
+        case .unsupported(let reason): .unsupported(reason: transform(reason))
+        case .halt(let reason, let fix): .halt(reason: transform(reason), fix: transform(fix))
+        }
+    }
+}
+
+extension BusyState {
+    func mapText(_ transform: (String) -> String) -> BusyState {
+        switch self {
+        case .idle, .busy: self
+        case .unavailable(let reason): .unavailable(reason: transform(reason))
         }
     }
 }

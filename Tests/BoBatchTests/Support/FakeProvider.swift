@@ -10,6 +10,7 @@ final class FakeProvider: Provider, @unchecked Sendable {
     var maxLookupBatch = 100
     private(set) var lookupSizes: [Int] = []
     let endpointDescription = "memory"
+    let secrets: [String] = []
     private let lock = NSLock()
     private var held: Set<DomainName> = []
     private var script: [SubmitResult] = []

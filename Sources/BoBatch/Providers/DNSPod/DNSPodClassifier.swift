@@ -2,7 +2,7 @@ import BoBatchHTTP
 import Foundation
 
 /// Turns DNSPod's answers into the shared vocabulary. Pure functions, so every code is unit-tested without a
-/// network; every string they return has the login token removed.
+/// network. `RedactingProvider` removes the login token from what they return.
 ///
 /// No refusal carries a wait of bo-batch's invention. DNSPod documents none: its common return codes give -2
 /// "API使用超出限制" (API use over the limit) and -99 "此功能暂停开放，请稍候重试" (paused, retry later) without a
@@ -59,8 +59,7 @@ enum DNSPodClassifier {
     // MARK: Domain.Acquiresend
 
     static func sendResult(
-        domain: DomainName, email: String, source: DNSPodEmailChoice.Source, outcome: Result<HTTPResponse, TransportError>, secrets: [String],
-        now: Date
+        domain: DomainName, email: String, source: DNSPodEmailChoice.Source, outcome: Result<HTTPResponse, TransportError>, now: Date
     ) -> SubmitResult {
         let result: SubmitResult
         switch outcome {
@@ -83,7 +82,7 @@ enum DNSPodClassifier {
                 }
             }
         }
-        return scrubbed(result, secrets: secrets)
+        return result
     }
 
     static func sendResult(domain: DomainName, email: String, source: DNSPodEmailChoice.Source, answer: DNSPodAnswer) -> SubmitResult {
@@ -108,7 +107,7 @@ enum DNSPodClassifier {
     }
 
     /// Nothing is created by `Domain.Acquire`, so every unclear outcome is a plain refusal: asking again is safe.
-    static func offer(domain: DomainName, outcome: Result<HTTPResponse, TransportError>, secrets: [String], now: Date) -> Offer {
+    static func offer(domain: DomainName, outcome: Result<HTTPResponse, TransportError>, now: Date) -> Offer {
         let offer: Offer
         switch outcome {
         case .failure(let error):
@@ -126,10 +125,7 @@ enum DNSPodClassifier {
                 }
             }
         }
-        switch offer {
-        case .email: return offer
-        case .settled(let result): return .settled(scrubbed(result, secrets: secrets))
-        }
+        return offer
     }
 
     static func offer(domain: DomainName, answer: DNSPodAnswer) -> Offer {
@@ -159,18 +155,5 @@ enum DNSPodClassifier {
     static func quote(_ answer: DNSPodAnswer) -> String {
         let message = answer.message.isEmpty ? "no message" : answer.message
         return "\(message) (DNSPod code \(answer.code))"
-    }
-
-    /// Makes provider text safe for a one-line message: no secrets, no control characters, bounded length.
-    static func clean(_ text: String, secrets: [String]) -> String {
-        ProviderText.clean(text, secrets: secrets)
-    }
-
-    static func scrubbed(_ result: SubmitResult, secrets: [String]) -> SubmitResult {
-        result.mapText { clean($0, secrets: secrets) }
-    }
-
-    static func scrubbed(_ verdict: Verdict, secrets: [String]) -> Verdict {
-        verdict.mapText { clean($0, secrets: secrets) }
     }
 }

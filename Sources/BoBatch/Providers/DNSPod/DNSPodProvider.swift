@@ -20,14 +20,11 @@ public struct DNSPodProvider: Provider {
     public var maxBatch: Int { 1 }
 
     public var endpointDescription: String {
-        var components = URLComponents(string: config.endpoint)
-        components?.user = nil
-        components?.password = nil
-        components?.query = nil
-        components?.fragment = nil
-        let url = redact(components?.string ?? config.endpoint, secrets: config.secrets)
-        return "\(DNSPodCommand.url(endpoint: url, action: "Domain.Acquiresend")) (get domain back)"
+        "\(DNSPodCommand.url(endpoint: urlForMessages(config.endpoint), action: "Domain.Acquiresend")) (get domain back)"
     }
+
+    /// The login token, whole and in its token part (a message may quote either).
+    public var secrets: [String] { config.secrets }
 
     /// Items without a usable email are never sent, so the lane records why before spending a request.
     public func skipReason(for item: BackorderItem, now: Date) -> String? {
@@ -36,10 +33,6 @@ public struct DNSPodProvider: Provider {
 
     public func submit(_ items: [BackorderItem]) async -> SubmitResult {
         guard let item = items.first else { return .settled([:]) }
-        guard items.count == 1 else {
-            // Nothing is sent; the lane splits a failed batch down to single domains, which this provider takes.
-            return .batchFailed(reason: "DNSPod takes one domain per call; got \(items.count), none sent", verdictIfAlone: .rejected(message: "not sent"))
-        }
         let email: String
         let source: DNSPodEmailChoice.Source
         let choice = DNSPodEmailChoice.choose(for: item, config: config)
@@ -49,8 +42,7 @@ public struct DNSPodProvider: Provider {
         case .askDNSPod:
             // A read before the one create: it lists the addresses DNSPod will accept for this domain.
             let offered = DNSPodClassifier.offer(
-                domain: item.domain, outcome: await send(DNSPodCommand.acquire(item.domain).httpRequest(config: config)), secrets: config.secrets,
-                now: now())
+                domain: item.domain, outcome: await send(DNSPodCommand.acquire(item.domain).httpRequest(config: config)), now: now())
             switch offered {
             case .email(let address): (email, source) = (address, .offered)
             case .settled(let result): return result
@@ -59,7 +51,7 @@ public struct DNSPodProvider: Provider {
             return .settled([item.domain: .skipped(message: DNSPodEmailChoice.skipReason(for: choice) ?? DNSPodEmailChoice.noEmailMessage)])
         }
         let request = DNSPodCommand.acquireSend(item.domain, email: email).httpRequest(config: config)
-        return DNSPodClassifier.sendResult(domain: item.domain, email: email, source: source, outcome: await send(request), secrets: config.secrets, now: now())
+        return DNSPodClassifier.sendResult(domain: item.domain, email: email, source: source, outcome: await send(request), now: now())
     }
 
     public func lookup(_ items: [BackorderItem]) async -> LookupResult {

@@ -20,7 +20,8 @@ public struct DynadotProvider: Provider {
         self.now = now
     }
 
-    public var endpointDescription: String { config.endpoint }
+    public var endpointDescription: String { urlForMessages(config.endpoint) }
+    public var secrets: [String] { [config.apiKey] }
 
     public func submit(_ items: [BackorderItem]) async -> SubmitResult {
         let domains = items.map(\.domain)

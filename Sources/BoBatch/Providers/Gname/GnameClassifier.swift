@@ -83,12 +83,7 @@ enum GnameClassifier {
 
     /// Seconds between the provider's `Date` header and `now` (positive: our clock is behind); nil without a readable header.
     static func clockSkew(_ response: HTTPResponse, now: Date) -> Double? {
-        guard let raw = response.headers["date"] else { return nil }
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
-        guard let date = formatter.date(from: raw.trimmingCharacters(in: .whitespaces)) else { return nil }
+        guard let raw = response.headers["date"], let date = HTTPDate.parse(raw) else { return nil }
         return date.timeIntervalSince(now)
     }
 

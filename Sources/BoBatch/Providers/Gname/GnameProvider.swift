@@ -19,29 +19,25 @@ public struct GnameProvider: Provider {
     }
 
     public var maxBatch: Int { config.bulk ? 100 : 1 }
-    public var endpointDescription: String { config.endpoint }
+    public var endpointDescription: String { urlForMessages(config.endpoint) }
+    /// Gname echoes request fields in some messages; the APPKEY must never come back.
+    public var secrets: [String] { [config.appKey] }
 
     public func submit(_ items: [BackorderItem]) async -> SubmitResult {
         let domains = items.map(\.domain)
         guard !domains.isEmpty else { return .settled([:]) }
-        guard domains.count <= maxBatch else {
-            // The lane never sends more than maxBatch; if it did, sending nothing is the only safe answer.
-            return .halt(reason: "internal error: Gname takes \(maxBatch) domain(s) per call, \(domains.count) were given", fix: "report this bug to bo-batch")
-        }
         // A bulk call of one would work too; /add keeps single domains on the documented one-domain path.
         let bulk = config.bulk && domains.count > 1
         var fields = ["td": config.channel]
         if let price = config.maxPrice { fields["qian"] = price }
         fields["ym"] = domains.map(\.ascii).joined(separator: "\n")
         let request = makeRequest(path: bulk ? "/api/backorder/bulk" : "/api/backorder/add", fields: fields, idempotent: false)
-        let result: SubmitResult
         do {
             let response = try await transport.send(request)
-            result = GnameClassifier.classifySubmit(response, domains: domains, bulk: bulk, now: now())
+            return GnameClassifier.classifySubmit(response, domains: domains, bulk: bulk, now: now())
         } catch {
-            result = GnameClassifier.transportFailure(error)
+            return GnameClassifier.transportFailure(error)
         }
-        return scrubbed(result)
     }
 
     /// One `/info` call per domain: the lane asks about one at a time so that each call is paced.
@@ -62,6 +58,7 @@ public struct GnameProvider: Provider {
     }
 
     /// What Gname knows of this account's backorder for `domain`: its phase (won, lost, in auction, ...) for reports.
+    /// Outside the `Provider` protocol, so it cleans its own strings with the shared `ProviderText.clean`.
     public func status(of domain: DomainName) async -> GnameStatusLookup {
         let request = makeRequest(path: "/api/backorder/info", fields: ["ym": domain.ascii], idempotent: true)
         let answer: GnameStatusLookup
@@ -71,12 +68,12 @@ public struct GnameProvider: Provider {
         } catch {
             answer = .unavailable(reason: "backorder/info: \(error.message)")
         }
-        let secrets = [config.appKey]
+        func clean(_ text: String) -> String { ProviderText.clean(text, secrets: secrets) }
         switch answer {
         case .found(let status): return .found(status)
-        case .absent(let message): return .absent(message: redact(message, secrets: secrets))
-        case .unavailable(let reason): return .unavailable(reason: redact(reason, secrets: secrets))
-        case .halt(let reason, let fix): return .halt(reason: redact(reason, secrets: secrets), fix: redact(fix, secrets: secrets))
+        case .absent(let message): return .absent(message: clean(message))
+        case .unavailable(let reason): return .unavailable(reason: clean(reason))
+        case .halt(let reason, let fix): return .halt(reason: clean(reason), fix: clean(fix))
         }
     }
 
@@ -95,10 +92,5 @@ public struct GnameProvider: Provider {
                 (name: "Accept", value: "application/json"),
             ],
             body: Array(body.utf8), idempotent: idempotent, secrets: [config.appKey])
-    }
-
-    /// Gname echoes request fields in some messages; nothing returned may carry the APPKEY.
-    private func scrubbed(_ result: SubmitResult) -> SubmitResult {
-        result.mapText { redact($0, secrets: [config.appKey]) }
     }
 }

@@ -2,7 +2,8 @@ import BoBatchHTTP
 import Foundation
 
 /// Turns 1API's answers into the shared vocabulary. Pure functions, so every answer shape is unit-tested
-/// without a network; every string they return has the secrets removed.
+/// without a network. `RedactingProvider` cleans what `submit` and `lookup` return; the helpers' answers
+/// (`applicationStatus`, `helperAnswer`) are cleaned here, with the same `ProviderText.clean`.
 ///
 /// `EOF` is the format's only end marker: an answer without it was cut short, whatever it says before the cut
 /// (an application id `10738` cut to `107` still parses), so it is never a verdict.
@@ -22,7 +23,7 @@ enum OneAPIClassifier {
     // MARK: create
 
     static func submitResult(
-        domain: DomainName, outcome: Result<HTTPResponse, TransportError>, secrets: [String], now: Date
+        domain: DomainName, outcome: Result<HTTPResponse, TransportError>, now: Date
     ) -> SubmitResult {
         let result: SubmitResult
         switch outcome {
@@ -45,7 +46,7 @@ enum OneAPIClassifier {
                 }
             }
         }
-        return scrubbed(result, secrets: secrets)
+        return result
     }
 
     static func submitResult(domain: DomainName, answer: ISPAPIResponse) -> SubmitResult {
@@ -89,7 +90,7 @@ enum OneAPIClassifier {
     // MARK: lookup
 
     static func lookupResult(
-        asked: [DomainName], limit: Int, outcome: Result<HTTPResponse, TransportError>, secrets: [String], now: Date
+        asked: [DomainName], limit: Int, outcome: Result<HTTPResponse, TransportError>, now: Date
     ) -> LookupResult {
         let result: LookupResult
         switch outcome {
@@ -108,7 +109,7 @@ enum OneAPIClassifier {
                 }
             }
         }
-        return scrubbed(result, secrets: secrets)
+        return result
     }
 
     /// Rows are read by index across the parallel arrays. Absence is only claimed when the list is complete
@@ -218,26 +219,9 @@ enum OneAPIClassifier {
         return "\(description) (1API code \(answer.code))"
     }
 
-    /// Makes provider text safe for a one-line message: no secrets, no control characters, bounded length.
-    static func clean(_ text: String, secrets: [String]) -> String {
+    /// The helpers' answers leave the provider without passing `RedactingProvider`: they are cleaned here.
+    private static func clean(_ text: String, secrets: [String]) -> String {
         ProviderText.clean(text, secrets: secrets)
-    }
-
-    static func scrubbed(_ result: SubmitResult, secrets: [String]) -> SubmitResult {
-        result.mapText { clean($0, secrets: secrets) }
-    }
-
-    static func scrubbed(_ verdict: Verdict, secrets: [String]) -> Verdict {
-        verdict.mapText { clean($0, secrets: secrets) }
-    }
-
-    static func scrubbed(_ result: LookupResult, secrets: [String]) -> LookupResult {
-        switch result {
-        case .found(let held): .found(held.mapValues { clean($0, secrets: secrets) })
-        case .unavailable(let reason): .unavailable(reason: clean(reason, secrets: secrets))
-        case .unsupported(let reason): .unsupported(reason: clean(reason, secrets: secrets))
-        case .halt(let reason, let fix): .halt(reason: clean(reason, secrets: secrets), fix: clean(fix, secrets: secrets))
-        }
     }
 
     private static func nonEmpty(_ text: String?) -> String? {

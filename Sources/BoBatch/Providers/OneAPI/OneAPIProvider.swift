@@ -19,16 +19,11 @@ public struct OneAPIProvider: Provider {
     public var maxBatch: Int { 1 }
 
     public var endpointDescription: String {
-        var components = URLComponents(string: config.endpoint)
-        components?.user = nil
-        components?.password = nil
-        components?.query = nil
-        components?.fragment = nil
-        let url = redact(components?.string ?? config.endpoint, secrets: secrets)
-        return "\(url) (\(config.entity.label), entity \(config.entity.rawValue))"
+        "\(urlForMessages(config.endpoint)) (\(config.entity.label), entity \(config.entity.rawValue))"
     }
 
-    private var secrets: [String] { [config.password] }
+    /// ISPAPI answers and transport errors may quote the command, `s_pw` included.
+    public var secrets: [String] { [config.password] }
 
     public func skipReason(for item: BackorderItem, now: Date) -> String? {
         OneAPICutoff(hours: config.cutoffHours).skipReason(dropTime: item.attributes.dropTime, now: now)
@@ -36,16 +31,12 @@ public struct OneAPIProvider: Provider {
 
     public func submit(_ items: [BackorderItem]) async -> SubmitResult {
         guard let item = items.first else { return .settled([:]) }
-        guard items.count == 1 else {
-            // Nothing is sent; the lane splits a failed batch down to single domains, which this provider takes.
-            return .batchFailed(reason: "1API takes one domain per call; got \(items.count), none sent", verdictIfAlone: .rejected(message: "not sent"))
-        }
         // The lane checked the cutoff when it picked the item, but backoff waits can carry a send past it.
         if let reason = skipReason(for: item, now: now()) {
             return .settled([item.domain: .skipped(message: reason)])
         }
         let request = OneAPICommand.addBackorder(item.domain).httpRequest(config: config)
-        return OneAPIClassifier.submitResult(domain: item.domain, outcome: await send(request), secrets: secrets, now: now())
+        return OneAPIClassifier.submitResult(domain: item.domain, outcome: await send(request), now: now())
     }
 
     public func lookup(_ items: [BackorderItem]) async -> LookupResult {
@@ -55,10 +46,11 @@ public struct OneAPIProvider: Provider {
         // Room for several applications per domain (old, cancelled ones) before the list counts as cut short.
         let limit = min(1000, max(100, domains.count * 10))
         let request = OneAPICommand.queryBackorders(domains, limit: limit).httpRequest(config: config)
-        return OneAPIClassifier.lookupResult(asked: domains, limit: limit, outcome: await send(request), secrets: secrets, now: now())
+        return OneAPIClassifier.lookupResult(asked: domains, limit: limit, outcome: await send(request), now: now())
     }
 
-    /// `StatusDomainApplication` for an application id that `submit` or `lookup` returned.
+    /// `StatusDomainApplication` for an application id that `submit` or `lookup` returned. This and `delete` are
+    /// outside the `Provider` protocol, so they clean what they return with the shared `ProviderText.clean`.
     public func status(application: String) async throws(OneAPIError) -> OneAPIApplicationStatus {
         let id = try Self.validated(application)
         let request = OneAPICommand.statusApplication(id).httpRequest(config: config)

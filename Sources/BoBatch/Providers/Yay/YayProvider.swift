@@ -19,46 +19,36 @@ public struct YayProvider: Provider {
         self.now = now
     }
 
-    public var endpointDescription: String { config.endpoint }
+    public var endpointDescription: String { urlForMessages(config.endpoint) }
+    /// Error pages may echo the request's headers; the password must never come back.
+    public var secrets: [String] { [config.password] }
 
     public func submit(_ items: [BackorderItem]) async -> SubmitResult {
         guard let item = items.first else { return .settled([:]) }
-        guard items.count == 1 else {
-            // The lane never sends more than maxBatch; if it did, sending nothing is the only safe answer.
-            return .halt(reason: "internal error: Yay.com takes one domain per call, \(items.count) were given", fix: "report this bug to bo-batch")
-        }
         let body = #"{"domain_name":\#(jsonString(item.domain.ascii))}"#
         let request = makeRequest(.post, path: "/dom/back-order", body: Array(body.utf8), idempotent: false)
-        let result: SubmitResult
         do {
             let response = try await transport.send(request)
-            result = YayClassifier.classifySubmit(response, domain: item.domain, now: now())
+            return YayClassifier.classifySubmit(response, domain: item.domain, now: now())
         } catch {
-            result = YayClassifier.transportFailure(error)
+            return YayClassifier.transportFailure(error)
         }
-        return scrubbed(result)
     }
 
     public func lookup(_ items: [BackorderItem]) async -> LookupResult {
         // The list is the whole account: allow a large answer rather than fail on a big account.
         var request = makeRequest(.get, path: "/dom/back-order", body: nil, idempotent: true)
         request.maxResponseBytes = 64 << 20
-        let result: LookupResult
         do {
             let response = try await transport.send(request)
-            result = YayClassifier.classifyList(response, domains: items.map(\.domain), now: now())
+            return YayClassifier.classifyList(response, domains: items.map(\.domain), now: now())
         } catch {
-            result = .unavailable(reason: "GET /dom/back-order: \(error.message)")
-        }
-        switch result {
-        case .found: return result
-        case .unavailable(let reason): return .unavailable(reason: clean(reason))
-        case .unsupported(let reason): return .unsupported(reason: clean(reason))
-        case .halt(let reason, let fix): return .halt(reason: clean(reason), fix: clean(fix))
+            return .unavailable(reason: "GET /dom/back-order: \(error.message)")
         }
     }
 
-    /// Cancels a back-order by the uuid its create returned. Not used by the lane yet.
+    /// Cancels a back-order by the uuid its create returned. Not used by the lane yet. Outside the `Provider`
+    /// protocol, so it cleans its own strings with the shared `ProviderText.clean`.
     public func cancel(uuid: String) async -> YayCancelResult {
         // A uuid is hex and dashes; anything else would change the path, so it is never sent.
         guard !uuid.isEmpty, uuid.utf8.allSatisfy({ $0 == UInt8(ascii: "-") || ($0 < 128 && Character(Unicode.Scalar($0)).isHexDigit) }) else {
@@ -96,10 +86,5 @@ public struct YayProvider: Provider {
         return String(String(decoding: data, as: UTF8.self).dropFirst().dropLast())
     }
 
-    private func clean(_ text: String) -> String { redact(text, secrets: [config.password]) }
-
-    /// Nothing returned may carry the password, whatever an error page echoes.
-    private func scrubbed(_ result: SubmitResult) -> SubmitResult {
-        result.mapText(clean)
-    }
+    private func clean(_ text: String) -> String { ProviderText.clean(text, secrets: secrets) }
 }
