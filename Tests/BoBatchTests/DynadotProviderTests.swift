@@ -86,8 +86,8 @@ import Testing
         }
         #expect(DynadotClassifier.classifySubmit(HTTPResponse(status: 429, headers: ["retry-after": "9"], body: []), domains: [a])
             == .refused(reason: "Dynadot answered HTTP 429 (too many requests), Retry-After 9 s", retryAfterSeconds: 9))
-        #expect(DynadotClassifier.transportFailure(TransportError(kind: .neverSent, message: "refused", code: 7)) == .refused(reason: "refused", retryAfterSeconds: nil))
-        #expect(DynadotClassifier.transportFailure(TransportError(kind: .maybeProcessed, message: "timeout", code: 28)) == .maybeProcessed(reason: "timeout"))
+        #expect(DynadotClassifier.transportFailure(TransportError(kind: .neverSent, message: "refused", code: 7)) == .refused(reason: "Dynadot was not reached: refused", retryAfterSeconds: nil))
+        #expect(DynadotClassifier.transportFailure(TransportError(kind: .maybeProcessed, message: "timeout", code: 28)) == .maybeProcessed(reason: "no answer from Dynadot: timeout"))
     }
 
     @Test func unavailableWithRetryAfterIsARefusalWithThatWait() async {

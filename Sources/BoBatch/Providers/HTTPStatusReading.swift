@@ -105,3 +105,39 @@ enum HTTPStatusProblem: Equatable {
         }
     }
 }
+
+extension SubmitResult {
+    /// A create's transport failure, read the same way for every provider: a request that never left is a
+    /// refusal (safe to send again); anything after it left may have been processed.
+    static func transportFailure(_ error: TransportError, provider: String) -> SubmitResult {
+        switch error.kind {
+        case .neverSent: .refused(reason: "\(provider) was not reached: \(error.message)", retryAfterSeconds: nil)
+        case .maybeProcessed: .maybeProcessed(reason: "no answer from \(provider): \(error.message)")
+        case .bodyTooLarge: .maybeProcessed(reason: "\(provider)'s answer was too large to read: \(error.message)")
+        }
+    }
+
+    /// The shape of a one-domain create that APIs answering 200 share: the transport, then the status, then the
+    /// body, which `read` turns into a result (its error makes the answer "maybe processed", never a verdict).
+    static func reading(
+        _ outcome: Result<HTTPResponse, TransportError>, provider: String, status: (HTTPResponse) -> HTTPStatusProblem?,
+        read: (HTTPResponse) throws -> SubmitResult
+    ) -> SubmitResult {
+        switch outcome {
+        case .failure(let error):
+            return transportFailure(error, provider: provider)
+        case .success(let response):
+            switch status(response) {
+            case .refused(let reason, let wait): return .refused(reason: reason, retryAfterSeconds: wait)
+            case .endpoint(let reason, let fix): return .halt(reason: reason, fix: fix)
+            case .unclear(let reason): return .maybeProcessed(reason: reason)
+            case nil:
+                do {
+                    return try read(response)
+                } catch {
+                    return .maybeProcessed(reason: "\(provider)'s answer is unusable: \(error)")
+                }
+            }
+        }
+    }
+}

@@ -61,28 +61,9 @@ enum DNSPodClassifier {
     static func sendResult(
         domain: DomainName, email: String, source: DNSPodEmailChoice.Source, outcome: Result<HTTPResponse, TransportError>, now: Date
     ) -> SubmitResult {
-        let result: SubmitResult
-        switch outcome {
-        case .failure(let error):
-            switch error.kind {
-            case .neverSent: result = .refused(reason: "DNSPod was not reached: \(error.message)", retryAfterSeconds: nil)
-            case .maybeProcessed: result = .maybeProcessed(reason: "DNSPod's answer was lost: \(error.message)")
-            case .bodyTooLarge: result = .maybeProcessed(reason: "DNSPod's answer was too large to read: \(error.message)")
-            }
-        case .success(let response):
-            switch httpProblem(response, now: now) {
-            case .refused(let reason, let wait): result = .refused(reason: reason, retryAfterSeconds: wait)
-            case .endpoint(let reason, let fix): result = .halt(reason: reason, fix: fix)
-            case .unclear(let reason): result = .maybeProcessed(reason: reason)
-            case nil:
-                do {
-                    result = sendResult(domain: domain, email: email, source: source, answer: try DNSPodAnswer(parsing: response.body))
-                } catch {
-                    result = .maybeProcessed(reason: "DNSPod's answer is unusable: \(error.description)")
-                }
-            }
+        .reading(outcome, provider: "DNSPod", status: { httpProblem($0, now: now) }) { response in
+            sendResult(domain: domain, email: email, source: source, answer: try DNSPodAnswer(parsing: response.body))
         }
-        return result
     }
 
     static func sendResult(domain: DomainName, email: String, source: DNSPodEmailChoice.Source, answer: DNSPodAnswer) -> SubmitResult {

@@ -107,10 +107,7 @@ public struct DynadotProvider: Provider {
 /// Dynadot's answers, sorted into bo-batch's vocabulary. Pure functions, so every answer shape is unit-tested.
 enum DynadotClassifier {
     static func transportFailure(_ error: TransportError) -> SubmitResult {
-        switch error.kind {
-        case .neverSent: .refused(reason: error.message, retryAfterSeconds: nil)
-        case .maybeProcessed, .bodyTooLarge: .maybeProcessed(reason: error.message)
-        }
+        .transportFailure(error, provider: "Dynadot")
     }
 
     /// `now` reads an HTTP-date `Retry-After`.

@@ -103,11 +103,7 @@ enum GnameClassifier {
     // MARK: transport and HTTP
 
     static func transportFailure(_ error: TransportError) -> SubmitResult {
-        switch error.kind {
-        case .neverSent: .refused(reason: "Gname was not reached: \(error.message)", retryAfterSeconds: nil)
-        case .maybeProcessed: .maybeProcessed(reason: "no answer from Gname: \(error.message)")
-        case .bodyTooLarge: .maybeProcessed(reason: "Gname's answer was too large to read: \(error.message)")
-        }
+        .transportFailure(error, provider: "Gname")
     }
 
     /// The outcome decided by the HTTP status alone, or nil when the body must decide.

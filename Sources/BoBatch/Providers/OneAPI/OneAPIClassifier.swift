@@ -25,28 +25,9 @@ enum OneAPIClassifier {
     static func submitResult(
         domain: DomainName, outcome: Result<HTTPResponse, TransportError>, now: Date
     ) -> SubmitResult {
-        let result: SubmitResult
-        switch outcome {
-        case .failure(let error):
-            switch error.kind {
-            case .neverSent: result = .refused(reason: "1API was not reached: \(error.message)", retryAfterSeconds: nil)
-            case .maybeProcessed: result = .maybeProcessed(reason: "1API's answer was lost: \(error.message)")
-            case .bodyTooLarge: result = .maybeProcessed(reason: "1API's answer was too large to read: \(error.message)")
-            }
-        case .success(let response):
-            switch httpProblem(response, now: now) {
-            case .refused(let reason, let wait): result = .refused(reason: reason, retryAfterSeconds: wait)
-            case .endpoint(let reason, let fix): result = .halt(reason: reason, fix: fix)
-            case .unclear(let reason): result = .maybeProcessed(reason: reason)
-            case nil:
-                do {
-                    result = submitResult(domain: domain, answer: try ISPAPIResponse(parsing: response.bodyText))
-                } catch {
-                    result = .maybeProcessed(reason: "1API's answer is unusable: \(error.description)")
-                }
-            }
+        .reading(outcome, provider: "1API", status: { httpProblem($0, now: now) }) { response in
+            submitResult(domain: domain, answer: try ISPAPIResponse(parsing: response.bodyText))
         }
-        return result
     }
 
     static func submitResult(domain: DomainName, answer: ISPAPIResponse) -> SubmitResult {

@@ -12,11 +12,7 @@ enum YayClassifier {
     static let fundsFix = "add funds to the Yay.com account (every back-order call is charged)"
 
     static func transportFailure(_ error: TransportError) -> SubmitResult {
-        switch error.kind {
-        case .neverSent: .refused(reason: "Yay.com was not reached: \(error.message)", retryAfterSeconds: nil)
-        case .maybeProcessed: .maybeProcessed(reason: "no answer from Yay.com: \(error.message)")
-        case .bodyTooLarge: .maybeProcessed(reason: "Yay.com's answer was too large to read: \(error.message)")
-        }
+        .transportFailure(error, provider: "Yay.com")
     }
 
     /// The status that decides: the HTTP status, unless a plain 200 carries another `status_code` in its
