@@ -54,12 +54,10 @@ public final class SandboxServer: Sendable {
         let oneapi: OneAPIFake
         let dnspod: DNSPodFake
 
+        var fakes: [any FakeProvider] { [dynadot, gname, yay, oneapi, dnspod] }
+
         func reset() {
-            dynadot.reset()
-            gname.reset()
-            yay.reset()
-            oneapi.reset()
-            dnspod.reset()
+            for fake in fakes { fake.reset() }
             injector.reset()
             stats.reset()
         }
@@ -89,11 +87,7 @@ public final class SandboxServer: Sendable {
         )
 
         let router = Router(context: SandboxRequestContext.self)
-        components.dynadot.register(on: router)
-        components.gname.register(on: router)
-        components.yay.register(on: router)
-        components.oneapi.register(on: router)
-        components.dnspod.register(on: router)
+        for fake in components.fakes { fake.register(on: router) }
         registerControlRoutes(on: router, components: components)
 
         var logger = Logger(label: "bo-batch.sandbox")

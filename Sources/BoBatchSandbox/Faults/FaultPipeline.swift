@@ -1,10 +1,17 @@
 import Hummingbird
 import NIOCore
 
-/// The provider-specific answers the fault layer needs.
-protocol FakeProvider: Sendable {
+/// One fake API: its routes, its memory, and the provider-specific answers the fault layer needs. The server
+/// treats all five alike through this protocol.
+protocol FakeProvider: AnyObject, Sendable {
     /// Name in stats and fault plans (`dynadot`, `gname`, `yay`, `oneapi`, `dnspod`).
     var name: String { get }
+    /// Latency, hold gates and faults, shared by every fake of a server.
+    var pipeline: FaultPipeline { get }
+    /// Adds the fake's routes.
+    func register(on router: Router<SandboxRequestContext>)
+    /// Forgets every account's lists.
+    func reset()
     /// The provider's "slow down, nothing was done" answer to `command`.
     func refuseAnswer(variant: UInt64, command: String) -> Answer
     /// A hostile answer to a processed request. The default pads a copy of the normal answer to `bytes`.
@@ -12,6 +19,9 @@ protocol FakeProvider: Sendable {
 }
 
 extension FakeProvider {
+    var stats: StatsRecorder { pipeline.stats }
+    var injector: FaultInjector { pipeline.injector }
+
     func hostileResponse(variant: UInt64, bytes: Int, normal: Answer) -> Response {
         Self.paddedResponse(bytes: bytes, normal: normal)
     }

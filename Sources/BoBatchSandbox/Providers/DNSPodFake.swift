@@ -27,9 +27,7 @@ final class DNSPodFake: FakeProvider {
     }
 
     private let state = Locked(State())
-    private let pipeline: FaultPipeline
-    private var stats: StatsRecorder { pipeline.stats }
-    private var injector: FaultInjector { pipeline.injector }
+    let pipeline: FaultPipeline
 
     init(pipeline: FaultPipeline) {
         self.pipeline = pipeline

@@ -35,9 +35,7 @@ final class DynadotFake: FakeProvider {
 
     private let accounts = Locked([String: Account]())
     private let responseCounter = Locked(0)
-    private let pipeline: FaultPipeline
-    private var stats: StatsRecorder { pipeline.stats }
-    private var injector: FaultInjector { pipeline.injector }
+    let pipeline: FaultPipeline
 
     init(pipeline: FaultPipeline) {
         self.pipeline = pipeline
