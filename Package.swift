@@ -78,6 +78,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "BoBatchXMLTests", dependencies: ["BoBatchXML", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "BoBatchSandboxTests", dependencies: ["BoBatchSandbox"], swiftSettings: strict),
         .testTarget(
             name: "BoBatchTests",
             // BoBatchSandbox: the provider conformance suite runs every provider against the sandbox.
