@@ -60,14 +60,29 @@ let package = Package(
         ),
         .executableTarget(name: "bo-batch", dependencies: ["BoBatchCLI"], swiftSettings: strict),
 
-        .testTarget(
-            name: "BoBatchTests",
+        // Tests: one target per library module (its name plus "Tests"), so `--filter BoBatchXMLTests` runs exactly
+        // the libxml2 wrapper's tests. TestSupport holds what two of them share (a library, not a test target).
+        .target(
+            name: "TestSupport",
             dependencies: [
-                "BoBatch", "BoBatchHTTP", "BoBatchXML", "BoBatchSandbox",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
+            path: "Tests/TestSupport",
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "BoBatchHTTPTests",
+            dependencies: ["BoBatchHTTP", "TestSupport", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "BoBatchXMLTests", dependencies: ["BoBatchXML", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "BoBatchSandboxTests", dependencies: ["BoBatchSandbox"], swiftSettings: strict),
+        .testTarget(
+            name: "BoBatchTests",
+            // BoBatchSandbox: the provider conformance suite runs every provider against the sandbox.
+            dependencies: ["BoBatch", "BoBatchHTTP", "BoBatchSandbox"],
             swiftSettings: strict
         ),
         .testTarget(name: "BoBatchCLITests", dependencies: ["BoBatchCLI", "BoBatch", "BoBatchSandbox"], swiftSettings: strict),

@@ -1,5 +1,6 @@
 import BoBatchXML
 import Foundation
+import TestSupport
 import Testing
 
 @Suite struct XMLDocumentParserTests {

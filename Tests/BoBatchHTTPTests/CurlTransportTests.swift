@@ -1,6 +1,7 @@
 @testable import BoBatchHTTP
 import Foundation
 import NIOCore
+import TestSupport
 import Testing
 
 /// `CurlTransport` against a real loopback HTTP/1.1 server: real sockets, keep-alive, connection cuts.

@@ -6,23 +6,24 @@ import NIOPosix
 /// A real HTTP/1.1 server on 127.0.0.1 (port 0) whose answer to each request is scripted, so transport tests
 /// exercise libcurl against real sockets, keep-alive and connection cuts rather than a mock.
 ///
-/// Only for tests: it records everything it reads, forever.
-final class LoopbackHTTPServer: Sendable {
-    struct Request: Sendable {
-        var method: String
+/// Only for tests: it records everything it reads, forever. Shared by the HTTP and XML tests (a library target,
+/// not a copy in each), hence `package` rather than `public`: nothing outside this package sees it.
+package final class LoopbackHTTPServer: Sendable {
+    package struct Request: Sendable {
+        package var method: String
         /// Path and query, as sent.
-        var uri: String
-        var headers: HTTPHeaders
-        var body: [UInt8]
+        package var uri: String
+        package var headers: HTTPHeaders
+        package var body: [UInt8]
         /// Which accepted connection carried it (1 for the first), to tell reuse from a fresh connection.
-        var connection: Int
+        package var connection: Int
 
-        var path: String { String(uri.prefix { $0 != "?" }) }
-        var bodyText: String { String(decoding: body, as: UTF8.self) }
-        func header(_ name: String) -> String? { headers.first(name: name) }
+        package var path: String { String(uri.prefix { $0 != "?" }) }
+        package var bodyText: String { String(decoding: body, as: UTF8.self) }
+        package func header(_ name: String) -> String? { headers.first(name: name) }
     }
 
-    indirect enum Reply: Sendable {
+    package indirect enum Reply: Sendable {
         /// Without a content-length header in `headers`, the body goes out chunked. `thenClose` closes the
         /// connection right after writing (with a content-length larger than the body: an answer cut short).
         case respond(
@@ -36,15 +37,15 @@ final class LoopbackHTTPServer: Sendable {
         /// proves concurrency without relying on timing.
         case holdUntil(parties: Int, then: Reply)
 
-        static func text(_ body: String, status: Int = 200, headers: [(String, String)] = []) -> Reply {
+        package static func text(_ body: String, status: Int = 200, headers: [(String, String)] = []) -> Reply {
             .respond(status: status, headers: [("content-length", "\(body.utf8.count)")] + headers, body: Array(body.utf8))
         }
     }
 
-    typealias Script = @Sendable (Request) -> Reply
+    package typealias Script = @Sendable (Request) -> Reply
 
-    let port: Int
-    var baseURL: String { "http://127.0.0.1:\(port)" }
+    package let port: Int
+    package var baseURL: String { "http://127.0.0.1:\(port)" }
 
     private let group: MultiThreadedEventLoopGroup
     private let channel: any Channel
@@ -61,7 +62,7 @@ final class LoopbackHTTPServer: Sendable {
     private enum ServerError: Error { case noPort }
 
     /// Starts a server, runs `body`, and shuts the server down whatever `body` does.
-    static func with<T: Sendable>(
+    package static func with<T: Sendable>(
         _ script: @escaping Script, _ body: (LoopbackHTTPServer) async throws -> T
     ) async throws -> T {
         let server = try await start(script)
@@ -75,7 +76,7 @@ final class LoopbackHTTPServer: Sendable {
         }
     }
 
-    static func start(_ script: @escaping Script) async throws -> LoopbackHTTPServer {
+    package static func start(_ script: @escaping Script) async throws -> LoopbackHTTPServer {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let state = State(script: script)
         do {
@@ -98,20 +99,20 @@ final class LoopbackHTTPServer: Sendable {
     }
 
     /// Closes the listener and every open connection, including ones parked by `.neverAnswer`.
-    func shutdown() async throws {
+    package func shutdown() async throws {
         // Parked barrier releases hold their handler and channel context: drop them or they outlive the server.
         state.locked { $0.waiting.removeAll() }
         try? await channel.close()
         try await group.shutdownGracefully()
     }
 
-    var requests: [Request] { state.locked { $0.requests } }
-    var connectionCount: Int { state.locked { $0.connections } }
-    func requests(path: String) -> [Request] { requests.filter { $0.path == path } }
-    func requestCount(path: String) -> Int { requests(path: path).count }
+    package var requests: [Request] { state.locked { $0.requests } }
+    package var connectionCount: Int { state.locked { $0.connections } }
+    package func requests(path: String) -> [Request] { requests.filter { $0.path == path } }
+    package func requestCount(path: String) -> Int { requests(path: path).count }
 
     /// A port that was just bound and released, so nothing listens there (barring a race with another binder).
-    static func closedPort() async throws -> Int {
+    package static func closedPort() async throws -> Int {
         let server = try await start { _ in .closeWithoutAnswer }
         let port = server.port
         try await server.shutdown()
