@@ -493,10 +493,13 @@ extension Ledger {
             }
             var index: [String: Int] = [:]
             for (i, result) in results.enumerated() { index[result.domain] = i }
+            // Naming every provider lets SQLite use the primary key (run, provider, domain): without it, each page
+            // scanned all of the run's pairs (5 x N rows), quadratic over a big run's projection.
             let pairs = try Row.fetchAll(
                 db,
-                sql: "SELECT domain, provider, state, attempts, code, message, reference, updated_at FROM pairs WHERE run = ? AND domain IN (SELECT value FROM json_each(?))",
-                arguments: [run, Self.jsonArray(results.map(\.domain))])
+                sql: "SELECT domain, provider, state, attempts, code, message, reference, updated_at FROM pairs "
+                    + "WHERE run = ? AND provider IN (SELECT value FROM json_each(?)) AND domain IN (SELECT value FROM json_each(?))",
+                arguments: [run, Self.allProviders, Self.jsonArray(results.map(\.domain))])
             for p in pairs {
                 guard let i = index[p["domain"]] else { continue }
                 results[i].pairs.append(PairResultRow(
@@ -524,6 +527,8 @@ extension Ledger {
                 .map { InvalidRow(file: $0["file"], line: $0["line"], text: $0["text"], reason: $0["reason"]) }
         }
     }
+
+    private static let allProviders = jsonArray(ProviderID.allCases.map(\.rawValue))
 
     private static func jsonArray(_ values: [String]) -> String {
         let data = try! JSONSerialization.data(withJSONObject: values)
