@@ -71,7 +71,7 @@ struct SubmitCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Days an earlier run's placement keeps a domain from being sent again to the same provider.", valueName: "days"))
     var rememberDays: Int = 30
 
-    @Option(help: ArgumentHelp("Sends per domain before bo-batch gives up on it for this invocation.", valueName: "n"))
+    @Option(help: ArgumentHelp("Sends per domain that end without a verdict before bo-batch gives up on it for this invocation; refusals may come twice as often in a row.", valueName: "n"))
     var maxAttempts: Int = 5
 
     @Flag(help: "No progress lines; only the final summary.")
