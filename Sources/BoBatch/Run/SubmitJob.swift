@@ -95,12 +95,14 @@ public final class SubmitJob: Sendable {
         return summary
     }
 
-    /// Runs every lane to its end, concurrently; flushes result files as it goes.
+    /// Runs every lane to its end, concurrently; every 2 s writes the result files of the domains that moved
+    /// (``ResultWriter/flush(maxFiles:movedOnly:)``), so a long run shows its outcomes as they come, and each
+    /// file is written about once: a domain still waiting is left to the final flush in ``finish``.
     public func runLanes() async throws -> [LaneReport] {
         let flusher = Task.detached { [writer] in
             while !Task.isCancelled {
                 try? await Task.sleep(nanoseconds: 2_000_000_000)
-                _ = try? writer.flush(maxFiles: 20_000)
+                _ = try? writer.flush(maxFiles: 20_000, movedOnly: true)
             }
         }
         defer { flusher.cancel() }
