@@ -170,6 +170,63 @@ enum LongNames {
         #expect(FileManager.default.fileExists(atPath: "\(out)/keep.com.json"))
     }
 
+    /// The periodic flush writes only the domains that moved, and each file once; the final flush writes the rest.
+    @Test func thePeriodicFlushLeavesWaitingDomainsToTheFinalOneAndNoFileIsWrittenTwice() throws {
+        let out = TestPaths.temporaryDirectory("writer-out")
+        let ledger = try Ledger(directory: TestPaths.temporaryDirectory())
+        let names = (0..<2_500).map { "d\($0).com" }
+        try ledger.openRun(run)
+        try ledger.ingest(run: run, names.map { IngestEntry(domain: DomainName(validatedASCII: $0), input: $0, source: "l:1", attributes: DomainAttributes()) })
+        try ledger.preparePairs(run: run, providers: [.dynadot, .yay], rememberSince: .distantPast)
+        let writer = try ResultWriter(directory: out, ledger: ledger, run: run)
+
+        // Nothing moved yet: nothing to write.
+        #expect(try writer.flush(maxFiles: 20_000, movedOnly: true) == FlushReport())
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out).isEmpty)
+
+        // 1,200 domains (more than a page) get an answer from one provider: those files, once.
+        let moved = Array(names.shuffled().prefix(1_200))
+        try ledger.record(run: run, provider: .dynadot, moved.map { PairUpdate(domain: DomainName(validatedASCII: $0), state: .accepted, message: "ok") })
+        #expect(try writer.flush(maxFiles: 20_000, movedOnly: true).written == 1_200)
+        #expect(try writer.flush(maxFiles: 20_000, movedOnly: true).written == 0)
+        #expect(Set(try FileManager.default.contentsOfDirectory(atPath: out)) == Set(moved.map { "\($0).json" }))
+        let one = try json("\(out)/\(moved[0]).json")
+        #expect(((one["outcomes"] as? [String: Any])?["dynadot"] as? [String: Any])?["state"] as? String == "accepted")
+        #expect(((one["outcomes"] as? [String: Any])?["yay"] as? [String: Any])?["state"] as? String == "unknown")
+
+        // A domain that moves again is due again; `maxFiles` bounds a flush and the next one goes on.
+        try ledger.record(run: run, provider: .yay, [PairUpdate(domain: DomainName(validatedASCII: moved[0]), state: .rejected, message: "no")])
+        #expect(try writer.flush(maxFiles: 20_000, movedOnly: true).written == 1)
+        #expect(((try json("\(out)/\(moved[0]).json")["outcomes"] as? [String: Any])?["yay"] as? [String: Any])?["state"] as? String == "rejected")
+
+        // The final flush writes every domain left, waiting or not, in pages, and then there is nothing left.
+        #expect(try writer.flush(maxFiles: 1_000).written == 1_000)
+        #expect(try writer.flush().written == 300)
+        #expect(try writer.flush().written == 0)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out).count == names.count)
+        #expect(try hiddenFiles(out).isEmpty, "temporary files left behind")
+    }
+
+    /// A results directory deleted during a run: each file reports the system's reason, nothing throws, and the
+    /// files stay due for the next flush.
+    @Test func aResultsDirectoryThatVanishedIsReportedPerFileAndTheFilesStayDue() throws {
+        let out = TestPaths.temporaryDirectory("writer-out")
+        let ledger = try Ledger(directory: TestPaths.temporaryDirectory())
+        try ledger.openRun(run)
+        try ledger.ingest(run: run, ["a.com", "b.com"].map { IngestEntry(domain: DomainName(validatedASCII: $0), input: $0, source: "l:1", attributes: DomainAttributes()) })
+        try ledger.preparePairs(run: run, providers: [.dynadot], rememberSince: .distantPast)
+        let writer = try ResultWriter(directory: out, ledger: ledger, run: run)
+        try FileManager.default.removeItem(atPath: out)
+        let report = try writer.flush()
+        #expect(report.written == 0 && report.failed == 2)
+        #expect(report.failures.map(\.domain) == ["a.com", "b.com"])
+        #expect(report.failures.first?.file == "\(out)/a.com.json")
+        #expect(report.failures.first?.error.contains(String(cString: strerror(ENOENT))) == true)
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: false)
+        #expect(try writer.flush().written == 2)
+        #expect(try json("\(out)/b.com.json")["domain"] as? String == "b.com")
+    }
+
     @Test func temporaryFilesOfGoneProcessesAreRemovedInTheNewAndTheOldForm() throws {
         let out = TestPaths.temporaryDirectory("writer-out")
         // A pid no process has now.

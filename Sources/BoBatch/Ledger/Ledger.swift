@@ -474,39 +474,46 @@ extension Ledger {
     }
 
     /// Up to `limit` domains whose result file is due (changed since it was last written), in name order after
-    /// `afterDomain`, each with every provider's pair: one consistent read.
-    func dueResults(run: String, afterDomain: String, limit: Int) throws -> [DomainResultRow] {
+    /// `afterDomain`, each with every provider's pair: one consistent read. `movedOnly` leaves out the domains
+    /// no change has touched since ingest (version 1: every pair still as it was created), for the periodic
+    /// flush, which has nothing to tell about them.
+    func dueResults(run: String, afterDomain: String, limit: Int, movedOnly: Bool = false) throws -> [DomainResultRow] {
         try pool.read { db in
-            let rows = try Row.fetchAll(
+            // Columns by position and rows by cursor: a flush reads every domain of the run, and looking columns
+            // up by name (case-insensitively) and copying each row cost more than the rest of the projection.
+            var results: [DomainResultRow] = []
+            var index: [String: Int] = [:]
+            let domains = try Row.fetchCursor(
                 db,
                 sql: """
                     SELECT domain, input, source, drop_time, email, version FROM domains
-                    WHERE run = ? AND domain > ? AND written < version ORDER BY domain LIMIT ?
+                    WHERE run = ? AND domain > ? AND written < version AND version > ? ORDER BY domain LIMIT ?
                     """,
-                arguments: [run, afterDomain, limit])
-            guard !rows.isEmpty else { return [] }
-            var results = rows.map { row -> DomainResultRow in
-                let drop: Double? = row["drop_time"]
-                return DomainResultRow(
-                    domain: row["domain"], input: row["input"], source: row["source"], dropTime: drop.map(Date.init(timeIntervalSince1970:)),
-                    email: row["email"], version: row["version"], pairs: [])
+                arguments: [run, afterDomain, movedOnly ? 1 : 0, limit])
+            while let row = try domains.next() {
+                let drop: Double? = row[3]
+                let domain: String = row[0]
+                index[domain] = results.count
+                results.append(DomainResultRow(
+                    domain: domain, input: row[1], source: row[2], dropTime: drop.map(Date.init(timeIntervalSince1970:)), email: row[4],
+                    version: row[5], pairs: []))
             }
-            var index: [String: Int] = [:]
-            for (i, result) in results.enumerated() { index[result.domain] = i }
+            guard !results.isEmpty else { return [] }
             // Naming every provider lets SQLite use the primary key (run, provider, domain): without it, each page
             // scanned all of the run's pairs (5 x N rows), quadratic over a big run's projection.
-            let pairs = try Row.fetchAll(
+            let pairs = try Row.fetchCursor(
                 db,
                 sql: "SELECT domain, provider, state, attempts, code, message, reference, updated_at FROM pairs "
                     + "WHERE run = ? AND provider IN (SELECT value FROM json_each(?)) AND domain IN (SELECT value FROM json_each(?))",
                 arguments: [run, Self.allProviders, Self.jsonArray(results.map(\.domain))])
-            for p in pairs {
-                guard let i = index[p["domain"]] else { continue }
+            while let p = try pairs.next() {
+                guard let i = index[p[0] as String] else { continue }
+                let state: String = p[2]
                 results[i].pairs.append(PairResultRow(
-                    provider: p["provider"], state: PairState(rawValue: p["state"]) ?? .unknown, attempts: p["attempts"], code: p["code"],
-                    message: p["message"], reference: p["reference"], updated: Date(timeIntervalSince1970: p["updated_at"])))
+                    provider: p[1], state: PairState(rawValue: state) ?? .unknown, attempts: p[3], code: p[4], message: p[5], reference: p[6],
+                    updated: Date(timeIntervalSince1970: p[7])))
             }
-            for i in results.indices { results[i].pairs.sort { $0.provider < $1.provider } }
+            for i in results.indices where results[i].pairs.count > 1 { results[i].pairs.sort { $0.provider < $1.provider } }
             return results
         }
     }

@@ -31,29 +31,6 @@ public struct ResultWriter: Sendable {
         }
     }
 
-    struct Outcome: Codable {
-        var state: String
-        var message: String
-        var attempts: Int
-        var updated: String
-        var code: String?
-        var reference: String?
-    }
-
-    struct DomainFile: Codable {
-        var domain: String
-        var input: String
-        var source: String
-        var run: String
-        var dropTime: String?
-        var email: String?
-        var outcomes: [String: Outcome]
-
-        enum CodingKeys: String, CodingKey {
-            case domain, input, source, run, dropTime = "drop_time", email, outcomes
-        }
-    }
-
     // MARK: file names
 
     /// The longest result file name bo-batch makes, in bytes. NAME_MAX is 255 bytes on ext4, XFS, Btrfs, tmpfs
@@ -83,52 +60,51 @@ public struct ResultWriter: Sendable {
     /// Writes the files of every domain that changed since its file was last written, at most `maxFiles`
     /// attempts. A file that cannot be written is counted in the report and stays due, so the next flush (or
     /// the next run) tries it again; the others are written all the same.
+    ///
+    /// `movedOnly` (the periodic flush during a run) leaves out the domains that have not moved since they were
+    /// read, whose file would only say every pair is still waiting: the final flush writes those, once, with
+    /// what they came to. Without it a 10,000-domain run wrote most files twice, the first time to say nothing.
     @discardableResult
-    public func flush(maxFiles: Int = .max) throws -> FlushReport {
+    public func flush(maxFiles: Int = .max, movedOnly: Bool = false) throws -> FlushReport {
         flushLock.lock()
         defer { flushLock.unlock() }
         var report = FlushReport()
         var attempted = 0
         // Walks the due domains in name order, so a domain whose file failed is not fetched again in this flush.
         var after = ""
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        var encoder = ResultFileEncoder()
+        let target = ResultDirectory(path: directory)
+        defer { target.close() }
         while attempted < maxFiles {
-            let limit = min(500, maxFiles - attempted)
-            let batch = try ledger.dueResults(run: run, afterDomain: after, limit: limit)
+            let limit = min(Self.pageSize, maxFiles - attempted)
+            let batch = try ledger.dueResults(run: run, afterDomain: after, limit: limit, movedOnly: movedOnly)
             guard let last = batch.last else { break }
             after = last.domain
             attempted += batch.count
             var done: [DomainResultRow] = []
+            done.reserveCapacity(batch.count)
             for entry in batch {
                 let name = Self.fileName(for: entry.domain)
+                encoder.encode(entry, run: run)
                 do {
-                    try write(try encoder.encode(file(of: entry)), to: name)
+                    try target.write(encoder.bytes, to: name)
                     done.append(entry)
-                    if name != entry.domain + ".json" { removeUnshortenedFile(of: entry.domain) }
-                } catch {
-                    var failure = error as? ResultFileFailure ?? ResultFileFailure(file: path(of: name), error: "\(error)")
+                    if name.utf8.count != entry.domain.utf8.count + 5 { removeUnshortenedFile(of: entry.domain) }
+                } catch var failure {
                     failure.domain = entry.domain
                     report.record(failure)
                 }
             }
             try ledger.markWritten(run: run, done)
             report.written += done.count
+            if batch.count < limit { break }
         }
         return report
     }
 
-    private func file(of result: DomainResultRow) -> DomainFile {
-        var outcomes: [String: Outcome] = [:]
-        for pair in result.pairs {
-            outcomes[pair.provider] = Outcome(
-                state: pair.state.reported, message: pair.message, attempts: pair.attempts, updated: Self.timestamp(pair.updated),
-                code: pair.code, reference: pair.reference)
-        }
-        return DomainFile(
-            domain: result.domain, input: result.input, source: result.source, run: run, dropTime: result.dropTime.map(Self.timestamp),
-            email: result.email, outcomes: outcomes)
-    }
+    /// Domains read and files written per ledger transaction: big enough that the two transactions per page
+    /// cost little per file, small enough that a page's rows stay a few hundred kilobytes.
+    static let pageSize = 1000
 
     /// Before names were shortened, a name of 196 to 250 octets was written as `NAME.json`; that file is the
     /// same domain's, now stale, and would be found before the current one.
@@ -164,40 +140,11 @@ public struct ResultWriter: Sendable {
         (directory as NSString).appendingPathComponent(name)
     }
 
-    /// Writes `data` to a temporary file, then renames it over NAME: a reader (or a crash) sees the old file or
-    /// the new one, never half of one. The temporary name, `.bo-batch.PID.RANDOM.tmp`, is short whatever NAME
-    /// is (at most 35 bytes), and lives in the same directory, so the rename stays atomic.
+    /// Writes `data` to a temporary file, then renames it over NAME (see ``ResultDirectory/write(_:to:)``).
     private func write(_ data: Data, to name: String) throws(ResultFileFailure) {
-        let target = path(of: name)
-        var temp = ""
-        var fd: Int32 = -1
-        // A clash of pid and 32 random bits (a leftover of a recycled pid) is retried, not reported.
-        for _ in 0..<3 {
-            temp = self.path(of: ".bo-batch.\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp")
-            fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-            if fd >= 0 || errno != EEXIST { break }
-        }
-        guard fd >= 0 else { throw ResultFileFailure(file: target, error: "cannot create a temporary file in \(directory): \(String(cString: strerror(errno)))") }
-        let written = data.withUnsafeBytes { buffer -> Int in
-            var offset = 0
-            while offset < buffer.count {
-                let n = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    return -1
-                }
-                offset += n
-            }
-            return offset
-        }
-        let writeError = written < 0 ? String(cString: strerror(errno)) : nil
-        // ENOSPC and EDQUOT may only show at close on network file systems.
-        let closeError = close(fd) != 0 ? String(cString: strerror(errno)) : nil
-        guard writeError == nil, closeError == nil, rename(temp, target) == 0 else {
-            let reason = writeError ?? closeError ?? String(cString: strerror(errno))
-            unlink(temp)
-            throw ResultFileFailure(file: target, error: reason)
-        }
+        let target = ResultDirectory(path: directory)
+        defer { target.close() }
+        try target.write(Array(data), to: name)
     }
 
     /// A run killed mid-write leaves its `.bo-batch.PID.N.tmp` (older versions: `.NAME.PID.N.tmp`) behind; those of
@@ -218,8 +165,73 @@ public struct ResultWriter: Sendable {
             .replacingOccurrences(of: "\n", with: "\\n").replacingOccurrences(of: "\r", with: "\\r")
     }
 
-    static func timestamp(_ date: Date) -> String {
-        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: false, timeZone: .gmt))
+}
+
+/// The results directory, opened once per flush: each file is then `openat` (a fresh temporary name,
+/// `O_CREAT | O_EXCL`, mode 0644 less the umask), one `write`, `close`, `renameat` over its name: four system
+/// calls, each walking one name instead of the whole path. No fsync: the ledger is the source of truth, and a
+/// file lost to a power cut is written again from it by the next run.
+final class ResultDirectory {
+    let path: String
+    /// -1 when the directory cannot be opened (deleted during a run): the whole paths are then used, so each
+    /// file reports the system's reason as before.
+    private let fd: Int32
+    private let temporaryPrefix: String
+    /// Makes each temporary name of this flush new without asking the kernel for randomness per file.
+    private var counter = UInt32.random(in: 0...UInt32.max)
+
+    init(path: String) {
+        self.path = path
+        fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        temporaryPrefix = ".bo-batch.\(getpid())."
+    }
+
+    func close() {
+        if fd >= 0 { Glibc.close(fd) }
+    }
+
+    private func full(_ name: String) -> String {
+        (path as NSString).appendingPathComponent(name)
+    }
+
+    /// Writes `bytes` to a temporary file, then renames it over NAME: a reader (or a crash) sees the old file or
+    /// the new one, never half of one. The temporary name, `.bo-batch.PID.N.tmp`, is short whatever NAME is (at
+    /// most 35 bytes), and lives in the same directory, so the rename stays atomic.
+    func write(_ bytes: [UInt8], to name: String) throws(ResultFileFailure) {
+        let base = fd >= 0 ? fd : AT_FDCWD
+        let target = fd >= 0 ? name : full(name)
+        var temp = ""
+        var file: Int32 = -1
+        // A clash (a leftover of a recycled pid) is retried with the next name, not reported.
+        for _ in 0..<3 {
+            counter &+= 1
+            temp = temporaryPrefix + String(counter) + ".tmp"
+            if fd < 0 { temp = full(temp) }
+            file = openat(base, temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+            if file >= 0 || errno != EEXIST { break }
+        }
+        guard file >= 0 else {
+            throw ResultFileFailure(file: full(name), error: "cannot create a temporary file in \(path): \(String(cString: strerror(errno)))")
+        }
+        let writeError = bytes.withUnsafeBytes { buffer -> String? in
+            var offset = 0
+            while offset < buffer.count {
+                let n = Glibc.write(file, buffer.baseAddress! + offset, buffer.count - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    return String(cString: strerror(errno))
+                }
+                offset += n
+            }
+            return nil
+        }
+        // ENOSPC and EDQUOT may only show at close on network file systems.
+        let closeError = Glibc.close(file) != 0 ? String(cString: strerror(errno)) : nil
+        guard writeError == nil, closeError == nil, renameat(base, temp, base, target) == 0 else {
+            let reason = writeError ?? closeError ?? String(cString: strerror(errno))
+            unlinkat(base, temp, 0)
+            throw ResultFileFailure(file: full(name), error: reason)
+        }
     }
 }
 
