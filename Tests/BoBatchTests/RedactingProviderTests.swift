@@ -93,6 +93,31 @@ struct RedactingProviderTests {
         #expect(twice.base is EchoProvider)
     }
 
+    /// `clean` returns plain text as it is without rebuilding it; that shortcut must never differ from the rebuild.
+    @Test func theShortcutForPlainTextAgreesWithTheFullCleaning() {
+        let secrets = [secret, "k3y"]
+        var samples = [
+            "", " ", "a", "backorder request added", "back-order created (Created)", " leading", "trailing ", "two  spaces",
+            "tab\there", "line\nbreak", "del\u{7F}", "nul\u{0}", "caf\u{E9}", "no\u{A0}break", "k3y", "a k3y b", "xk3yx",
+            encoded, "pre\(encoded)post", "s3cr3t", String(repeating: "a", count: ProviderText.maxLength),
+            String(repeating: "a", count: ProviderText.maxLength + 1), "k3\ny", "ok: 0f8e2a1c-1111-4222-8333-944455556666",
+        ]
+        // Every string of up to three characters from an alphabet of the awkward cases, around a secret too.
+        let alphabet = Array("a k3y%\t\n~\u{7F}\u{0}é").map(String.init)
+        var short = [""]
+        for _ in 0..<3 { short += short.flatMap { prefix in alphabet.map { prefix + $0 } } }
+        samples += Set(short).flatMap { [$0, $0 + "k3y", "k3" + $0 + "y", $0 + encoded] }
+        for text in samples {
+            #expect(ProviderText.clean(text, secrets: secrets) == ProviderText.rebuild(text, secrets: secrets), "\(text.debugDescription)")
+            if ProviderText.isCleanPlainLine(text, secrets: secrets) {
+                #expect(ProviderText.rebuild(text, secrets: secrets) == text, "\(text.debugDescription)")
+            }
+        }
+        #expect(ProviderText.isCleanPlainLine("backorder request added", secrets: secrets))
+        #expect(!ProviderText.isCleanPlainLine("a k3y b", secrets: secrets))
+        #expect(!ProviderText.isCleanPlainLine("pre\(encoded)post", secrets: secrets))
+    }
+
     @Test func moreThanMaxBatchHaltsWithoutReachingTheProvider() async {
         let base = EchoProvider(maxBatch: 2)
         let wrapper = RedactingProvider(base)

@@ -53,6 +53,14 @@ struct YayRequestTests {
         #expect(String(decoding: request.body ?? [], as: UTF8.self) == #"{"domain_name":"example.com"}"#)
     }
 
+    @Test func theDomainIsAJSONStringWhateverItHolds() throws {
+        for text in ["example.com", "xn--caf-dma.com", "a\"b", "back\\slash", "ctl\u{1}\n\r\t", "caf\u{E9}", "/slash/"] {
+            let literal = YayProvider.jsonString(text)
+            let decoded = try JSONSerialization.jsonObject(with: Data(literal.utf8), options: [.fragmentsAllowed]) as? String
+            #expect(decoded == text, "\(literal)")
+        }
+    }
+
     @Test func listRequest() async throws {
         let transport = ScriptedTransport(status: 200, body: #"{"result":[],"status_code":200,"status_message":"OK"}"#)
         _ = await yay(transport, endpoint: "http://127.0.0.1:8081/").lookup([BackorderItem(domain: example)])

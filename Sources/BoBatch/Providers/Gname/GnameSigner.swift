@@ -44,7 +44,15 @@ enum GnameSigner {
     /// Uppercase hex MD5 of the signing string.
     static func token(_ fields: [String: String], appKey: String) -> String {
         let digest = Insecure.MD5.hash(data: Array(signingString(fields, appKey: appKey).utf8))
-        return digest.map { String(format: "%02X", $0) }.joined()
+        // By table rather than `String(format:)`, which costs a Foundation format parse per byte on every call.
+        let hex = Array("0123456789ABCDEF".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(32)
+        for byte in digest {
+            out.append(hex[Int(byte >> 4)])
+            out.append(hex[Int(byte & 0xF)])
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// The `application/x-www-form-urlencoded` body: the signed pairs, then `gntoken`.

@@ -25,7 +25,7 @@ public struct YayProvider: Provider {
 
     public func submit(_ items: [BackorderItem]) async -> SubmitResult {
         guard let item = items.first else { return .settled([:]) }
-        let body = #"{"domain_name":\#(jsonString(item.domain.ascii))}"#
+        let body = #"{"domain_name":\#(Self.jsonString(item.domain.ascii))}"#
         let request = makeRequest(.post, path: "/dom/back-order", body: Array(body.utf8), idempotent: false)
         do {
             let response = try await transport.send(request)
@@ -81,9 +81,25 @@ public struct YayProvider: Provider {
         return HTTPRequest(method: method, url: base + path, headers: headers, body: body, idempotent: idempotent, secrets: [config.password])
     }
 
-    private func jsonString(_ text: String) -> String {
-        let data = (try? JSONSerialization.data(withJSONObject: [text], options: [.fragmentsAllowed])) ?? Data("[\"\"]".utf8)
-        return String(String(decoding: data, as: UTF8.self).dropFirst().dropLast())
+    /// `text` as a JSON string literal. Written out rather than through `JSONSerialization`, which costs a
+    /// Foundation array, a bridge and a copy for every create.
+    static func jsonString(_ text: String) -> String {
+        var out = "\""
+        out.reserveCapacity(text.utf8.count + 2)
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
     }
 
     private func clean(_ text: String) -> String { ProviderText.clean(text, secrets: secrets) }
