@@ -99,19 +99,8 @@ public final class SubmitJob: Sendable {
     /// (``ResultWriter/flush(maxFiles:movedOnly:)``), so a long run shows its outcomes as they come, and each
     /// file is written about once: a domain still waiting is left to the final flush in ``finish``.
     public func runLanes() async throws -> [LaneReport] {
-        let flusher = Task.detached { [writer] in
-            var pause = Duration.seconds(2)
-            while !Task.isCancelled {
-                try? await Task.sleep(for: pause)
-                let start = ContinuousClock.now
-                _ = try? writer.flush(maxFiles: 20_000, movedOnly: true)
-                // Finding the due domains reads every domain row of the run (the schema has no index of due
-                // files), so a flush grows with the run: waiting 20 times as long as the last one took keeps
-                // the periodic flush under 5 % of a core however big the run is.
-                pause = max(.seconds(2), (ContinuousClock.now - start) * 20)
-            }
-        }
-        defer { flusher.cancel() }
+        let flusher = PeriodicFlusher(writer: writer)
+        defer { flusher.stop() }
         // Lanes end by cancellation (a signal) or by running out of work; either way the final flush follows.
         return try await withThrowingTaskGroup(of: LaneReport.self) { group in
             for lane in lanes { group.addTask { try await lane.run() } }
