@@ -249,6 +249,52 @@ import Testing
         #expect(names(try all(ledger, .pending)) == ["b.com", "a.com", "c.com", "d.com", "e.com"])
     }
 
+    @Test func aWholeInputIsOneIngestThatKeepsFirstOccurrencesAndCountsAgainOnARerun() throws {
+        let ledger = try Ledger(directory: TestPaths.temporaryDirectory())
+        try ledger.openRun(run, now: t0)
+        // 300 lines: 200 names, then runs of repeats (a block of 60 in a row, and scattered ones), one invalid line.
+        let distinct = (0..<200).map { "n\($0).com" }
+        var lines = distinct
+        lines.insert(contentsOf: distinct[10..<70], at: 120)
+        for i in stride(from: 0, to: 40, by: 1) { lines.insert(distinct[199 - i], at: 2 * i + 1) }
+        let tally = try ledger.ingestInput(run: run) { sink in
+            for (i, name) in lines.enumerated() { try sink.add(entry(name, source: "l:\(i + 1)")) }
+            try sink.invalid(file: "l", line: 999, text: "x y", reason: "space in a name")
+        }
+        #expect(lines.count == 300)
+        #expect(tally == IngestTally(new: 200, distinct: 200))
+        #expect(try ledger.domainCount(run: run) == 200)
+        #expect(try ledger.invalidCount(run: run) == 1)
+        try ledger.preparePairs(run: run, providers: [.dynadot], rememberSince: .distantPast, now: t0)
+        var firstSeen: [String] = []
+        for name in lines where !firstSeen.contains(name) { firstSeen.append(name) }
+        let pending = try all(ledger, .pending)
+        #expect(names(pending) == firstSeen, "input order, first occurrence wins")
+        let sources = Dictionary(uniqueKeysWithValues: try ledger.dueResults(run: run, afterDomain: "", limit: 1000).map { ($0.domain, $0.source) })
+        #expect(sources["n199.com"] == "l:2", "the first line that had it")
+
+        // The same input again, and one more name: nothing else is new, every name counts once.
+        let again = try ledger.ingestInput(run: run) { sink in
+            for name in lines + ["new.com"] { try sink.add(entry(name)) }
+        }
+        #expect(again == IngestTally(new: 1, distinct: 201))
+        #expect(try ledger.domainCount(run: run) == 201)
+        #expect(names(try all(ledger, .pending)) == firstSeen, "not prepared yet")
+        try ledger.preparePairs(run: run, providers: [.dynadot], rememberSince: .distantPast, now: t0)
+        #expect(names(try all(ledger, .pending)) == firstSeen + ["new.com"])
+        #expect(try all(ledger, .pending).map(\.seq) == (try all(ledger, .pending).map(\.seq)).sorted())
+
+        // An ingest that ends by throwing leaves nothing behind.
+        struct Stop: Error {}
+        #expect(throws: Stop.self) {
+            _ = try ledger.ingestInput(run: run) { sink in
+                try sink.add(entry("lost.com"))
+                throw Stop()
+            }
+        }
+        #expect(try ledger.domainCount(run: run) == 201)
+    }
+
     @Test func runsAreKeptApart() throws {
         let ledger = try makeLedger(["a.com", "b.com"])
         try ledger.openRun("other", now: t0)

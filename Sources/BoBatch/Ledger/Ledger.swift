@@ -379,14 +379,31 @@ public final class IngestSink {
                 """,
             arguments: ["run": runID, "generation": generation, "base": base])
         tally.distinct += db.changesCount
-        // The lines that did not become a name's row: later occurrences, and names the run held before.
-        try db.execute(
-            sql: """
-                DELETE FROM domains WHERE run_id = :run AND id > :base
-                  AND id NOT IN (SELECT id FROM names WHERE run_id = :run AND seen = :generation AND id > :base)
-                """,
-            arguments: ["run": runID, "generation": generation, "base": base])
-        tally.new += added - db.changesCount
+        // The lines that did not become a name's row (later occurrences, names the run held before) go. Which
+        // ones stay is read from the new names into a bitmap of the lines (125 kB a million): `id NOT IN (...)`
+        // built SQLite a B-tree of a million random ids for it, a quarter of the whole ingest.
+        var keep = [UInt64](repeating: 0, count: (added + 63) / 64)
+        var kept = 0
+        let ids = try Int64.fetchCursor(
+            db, sql: "SELECT id FROM names WHERE run_id = ? AND seen = ? AND id > ?", arguments: [runID, generation, base])
+        while let id = try ids.next() {
+            let line = Int(id - base - 1)
+            keep[line >> 6] |= 1 << UInt64(line & 63)
+            kept += 1
+        }
+        tally.new += kept
+        guard kept < added else { return tally }
+        // In runs of consecutive lines: a rerun of the same list is one range.
+        let delete = try db.makeStatement(sql: "DELETE FROM domains WHERE run_id = ? AND id BETWEEN ? AND ?")
+        func isKept(_ line: Int) -> Bool { keep[line >> 6] & (1 << UInt64(line & 63)) != 0 }
+        var line = 0
+        while line < added {
+            if isKept(line) { line += 1; continue }
+            var end = line
+            while end + 1 < added, !isKept(end + 1) { end += 1 }
+            try delete.execute(arguments: [runID, base + Int64(line) + 1, base + Int64(end) + 1])
+            line = end + 1
+        }
         return tally
     }
 }
