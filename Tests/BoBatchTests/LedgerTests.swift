@@ -45,7 +45,7 @@ import Testing
         let directory = TestPaths.temporaryDirectory()
         let ledger = try Ledger(directory: directory)
         let every = Ledger.migrator.migrations
-        #expect(every.count == 4)
+        #expect(every.count == 5)
         #expect(try ledger.appliedMigrations() == every)
         try ledger.openRun(run, now: t0)
         try ledger.ingest(run: run, [entry("a.com")])
@@ -63,15 +63,18 @@ import Testing
 
     @Test func aLedgerFromBeforeV3GetsTheUnansweredColumnAtZeroForItsOldRows() throws {
         let directory = TestPaths.temporaryDirectory()
-        let intent: Int64
         do {
-            // As a version without migration v3 left it: one pair mid-send, one never sent, one answered.
+            // As a version without migration v3 left it (in its own schema): one pair mid-send, one never sent.
             let old = try Ledger(directory: directory, migratingUpTo: "v2: input order index")
             #expect(try old.appliedMigrations() == Array(Ledger.migrator.migrations.prefix(2)))
-            // (No openRun: today's resets a column of migration v4. The pair tables are what this test is about.)
-            try old.ingest(run: run, [entry("a.com"), entry("b.com"), entry("c.com")])
-            try old.preparePairs(run: run, providers: [.dnspod], rememberSince: .distantPast, now: t0)
-            intent = try old.beginSend(run: run, provider: .dnspod, domains: [domain("a.com"), domain("c.com")], now: t0)
+            try old.executeAsOlderVersion("""
+                INSERT INTO domains(run, domain, seq, input, source) VALUES
+                    ('\(run)', 'a.com', 1, 'a.com', 'l:1'), ('\(run)', 'b.com', 2, 'b.com', 'l:2'), ('\(run)', 'c.com', 3, 'c.com', 'l:3');
+                INSERT INTO pairs(run, provider, domain, seq, state, attempts, intent, updated_at) VALUES
+                    ('\(run)', 'dnspod', 'a.com', 1, 'sending', 1, 1, 1760000000), ('\(run)', 'dnspod', 'b.com', 2, 'pending', 0, NULL, 1760000000),
+                    ('\(run)', 'dnspod', 'c.com', 3, 'sending', 1, 1, 1760000000);
+                INSERT INTO intents(run, provider, domains, created_at) VALUES ('\(run)', 'dnspod', 'a.com,c.com', 1760000000);
+                """)
         }
         let ledger = try Ledger(directory: directory)
         #expect(try ledger.appliedMigrations() == Ledger.migrator.migrations)
@@ -83,9 +86,110 @@ import Testing
         // The new column works on the old rows: an answer that may not have landed counts, recovery counts.
         try ledger.record(
             run: run, provider: .dnspod, [PairUpdate(domain: domain("c.com"), state: .unknown, code: .unclear, message: "timeout", unanswered: true)],
-            intent: intent, intentOutcome: .unclear, now: t0)
+            intent: 1, intentOutcome: .unclear, now: t0)
         _ = try ledger.recoverLane(run: run, provider: .dnspod, now: t0)
         #expect(try all(ledger, .unknown, provider: .dnspod).map(\.unanswered) == [1, 1])
+    }
+
+    /// Everything a reader of the ledger sees, for comparing a ledger before and after a migration.
+    func everythingReadable(_ ledger: Ledger, runs: [String]) throws -> String {
+        var out: [String] = []
+        for info in try ledger.runs() { out.append("run \(info.name) \(info.updated) \(info.invocations) \(info.domains)") }
+        for run in runs {
+            out.append("\(run): exists \(try ledger.runExists(run)) domains \(try ledger.domainCount(run: run)) invalid \(try ledger.invalidCount(run: run))")
+            out.append("resumable \(try ledger.resumableCount(run: run)) last \(String(describing: try ledger.lastInvocation(run: run)))")
+            let counts = try ledger.stateCounts(run: run)
+            for provider in ProviderID.allCases {
+                out.append("counts \(provider) \((counts[provider] ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" })")
+                for state in PairState.allCases {
+                    for p in try ledger.pairs(run: run, provider: provider, state: state, afterSeq: 0, limit: 1000) {
+                        out.append("pair \(provider) \(p.item.domain.ascii) seq \(p.seq) \(p.state) \(p.attempts) \(p.unanswered) \(p.item.attributes)")
+                    }
+                }
+            }
+            for r in try ledger.dueResults(run: run, afterDomain: "", limit: 1000) { out.append("due \(r)") }
+            for r in try ledger.invalidRows(run: run) { out.append("invalid \(r)") }
+        }
+        return out.joined(separator: "\n")
+    }
+
+    @Test func aV4LedgerIsCarriedOverToV5WithItsData() throws {
+        let directory = TestPaths.temporaryDirectory()
+        let drop = t0.addingTimeInterval(86_400)
+        do {
+            // As version 4 left it, in its own schema: two runs, one with pairs in several states at two providers,
+            // a file already written and one written before its last change, an invalid line, exit facts, an open
+            // intent; the other run remembered a placement. Seqs with gaps, as batches of duplicates left them.
+            let old = try Ledger(directory: directory, migratingUpTo: "v4: the last invocation's exit facts")
+            #expect(try old.appliedMigrations() == Array(Ledger.migrator.migrations.prefix(4)))
+            let facts = String(decoding: try JSONEncoder().encode(InvocationFacts(dryRun: false, haltedLanes: [.gname])), as: UTF8.self)
+            try old.executeAsOlderVersion("""
+                INSERT INTO runs(name, created_at, updated_at, invocations, last_invocation) VALUES
+                    ('\(run)', 1760000000, 1760000060, 2, '\(facts)'), ('later', 1760086400, 1760086400, 1, NULL);
+                INSERT INTO domains(run, domain, seq, input, source, drop_time, email, version, written) VALUES
+                    ('\(run)', 'b.com', 1, 'B.com', 'l:1', \(drop.timeIntervalSince1970), 'o@example.com', 3, 3),
+                    ('\(run)', 'a.com', 2, 'a.com', 'l:2', NULL, NULL, 2, 1),
+                    ('\(run)', 'c.com', 5, 'c.com.', 'l:5', NULL, NULL, 1, 0),
+                    ('later', 'a.com', 1, 'a.com', 'm:1', NULL, NULL, 2, 0),
+                    ('later', 'd.com', 2, 'd.com', 'm:2', NULL, NULL, 1, 0);
+                INSERT INTO pairs(run, provider, domain, seq, state, attempts, code, message, reference, intent, updated_at, unanswered) VALUES
+                    ('\(run)', 'dynadot', 'b.com', 1, 'accepted', 1, 'ok', 'placed', 'R-b', 1, 1760000030, 0),
+                    ('\(run)', 'dynadot', 'a.com', 2, 'sending', 2, NULL, '', NULL, 2, 1760000040, 1),
+                    ('\(run)', 'dynadot', 'c.com', 5, 'pending', 0, NULL, '', NULL, NULL, 1760000000, 0),
+                    ('\(run)', 'gname', 'b.com', 1, 'unknown', 1, 'no-lookup', 'sent twice', NULL, 3, 1760000050, 2),
+                    ('\(run)', 'gname', 'a.com', 2, 'failed', 0, 'halted', 'not sent', NULL, NULL, 1760000050, 0),
+                    ('\(run)', 'gname', 'c.com', 5, 'pending', 0, NULL, '', NULL, NULL, 1760000000, 0),
+                    ('later', 'dynadot', 'a.com', 1, 'already', 0, NULL, 'placed in run ''\(run)'' on 2025-10-09; not sent again', 'R-a', NULL, 1760086400, 0),
+                    ('later', 'dynadot', 'd.com', 2, 'pending', 0, NULL, '', NULL, NULL, 1760086400, 0);
+                INSERT INTO intents(run, provider, domains, created_at, settled_at, outcome) VALUES
+                    ('\(run)', 'dynadot', 'b.com', 1760000020, 1760000030, 'settled'), ('\(run)', 'dynadot', 'a.com', 1760000040, NULL, NULL),
+                    ('\(run)', 'gname', 'b.com', 1760000045, 1760000050, 'unclear');
+                INSERT INTO invalid(run, file, line, text, reason) VALUES ('\(run)', 'l', 3, 'x y', 'space in a name');
+                INSERT INTO seen(run, domain) VALUES ('\(run)', 'a.com');
+                """)
+        }
+        let ledger = try Ledger(directory: directory)
+        #expect(try ledger.appliedMigrations() == Ledger.migrator.migrations)
+        // What version 4's queries answered on those rows, written out by hand.
+        #expect(try ledger.runs().map(\.name) == ["later", run])
+        #expect(try ledger.runs().map(\.domains) == [2, 3])
+        #expect(try ledger.lastInvocation(run: run)?.haltedLanes == [.gname])
+        #expect(try ledger.stateCounts(run: run) == [.dynadot: [.accepted: 1, .sending: 1, .pending: 1], .gname: [.unknown: 1, .failed: 1, .pending: 1]])
+        #expect(try ledger.stateCounts(run: "later") == [.dynadot: [.already: 1, .pending: 1]])
+        #expect(try ledger.resumableCount(run: run) == 4)
+        #expect(try ledger.invalidRows(run: run) == [InvalidRow(file: "l", line: 3, text: "x y", reason: "space in a name")])
+        #expect(names(try all(ledger, .pending)) == ["c.com"])
+        #expect(try all(ledger, .pending).map(\.seq) == [5])
+        #expect(try all(ledger, .sending).map { [$0.seq, $0.attempts, $0.unanswered] } == [[2, 2, 1]])
+        #expect(try all(ledger, .accepted).first?.item.attributes == DomainAttributes(dropTime: drop, email: "o@example.com"))
+        let due = try ledger.dueResults(run: run, afterDomain: "", limit: 10)
+        #expect(due.map(\.domain) == ["a.com", "c.com"], "b.com was written at its last version")
+        #expect(due[0].pairs.map(\.provider) == ["dynadot", "gname"])
+        #expect(due[0].pairs.map(\.state) == [.sending, .failed])
+        #expect(due[1].input == "c.com." && due[1].version == 1)
+        #expect(try projected(ledger, run: "later")["a.com"]?.reference == "R-a")
+
+        // The carried-over ledger works on: recovery, a send, the next run's memory, and a rerun of the input.
+        #expect(try ledger.recoverLane(run: run, provider: .dynadot, now: t0) == (1, 0))
+        #expect(try ledger.recoverLane(run: run, provider: .gname, now: t0) == (0, 1))
+        #expect(names(try all(ledger, .pending, provider: .gname)) == ["a.com", "c.com"])
+        let intent = try ledger.beginSend(run: run, provider: .gname, domains: [domain("a.com"), domain("c.com")], now: t0)
+        #expect(intent == 4, "intent ids go on")
+        #expect(try all(ledger, .sending, provider: .gname).map(\.attempts) == [1, 1])
+        try ledger.openRun("third", now: t0)
+        try ledger.ingest(run: "third", [entry("b.com"), entry("e.com")])
+        try ledger.preparePairs(run: "third", providers: [.dynadot], rememberSince: .distantPast, now: t0)
+        #expect(names(try all(ledger, .already, run: "third")) == ["b.com"])
+        #expect(try projected(ledger, run: "third")["b.com"]?.message == "placed in run '\(run)' on 2025-10-09; not sent again")
+        try ledger.beginIngest(run: run)
+        #expect(try ledger.ingest(run: run, [entry("c.com"), entry("f.com"), entry("a.com")]) == 1)
+        #expect(try ledger.distinctSeen(run: run) == 3)
+        #expect(try ledger.domainCount(run: run) == 4)
+
+        // And a second open changes nothing.
+        let again = try Ledger(directory: directory)
+        #expect(try again.appliedMigrations() == Ledger.migrator.migrations)
+        #expect(try everythingReadable(again, runs: ["later"]) == (try everythingReadable(ledger, runs: ["later"])))
     }
 
     // MARK: runs and ingestion
@@ -143,6 +247,52 @@ import Testing
         #expect(names(try all(ledger, .pending)) == ["b.com", "a.com", "c.com", "d.com"], "pairs are made by preparePairs only")
         try ledger.preparePairs(run: run, providers: [.dynadot], rememberSince: .distantPast, now: t0)
         #expect(names(try all(ledger, .pending)) == ["b.com", "a.com", "c.com", "d.com", "e.com"])
+    }
+
+    @Test func aWholeInputIsOneIngestThatKeepsFirstOccurrencesAndCountsAgainOnARerun() throws {
+        let ledger = try Ledger(directory: TestPaths.temporaryDirectory())
+        try ledger.openRun(run, now: t0)
+        // 300 lines: 200 names, then runs of repeats (a block of 60 in a row, and scattered ones), one invalid line.
+        let distinct = (0..<200).map { "n\($0).com" }
+        var lines = distinct
+        lines.insert(contentsOf: distinct[10..<70], at: 120)
+        for i in stride(from: 0, to: 40, by: 1) { lines.insert(distinct[199 - i], at: 2 * i + 1) }
+        let tally = try ledger.ingestInput(run: run) { sink in
+            for (i, name) in lines.enumerated() { try sink.add(entry(name, source: "l:\(i + 1)")) }
+            try sink.invalid(file: "l", line: 999, text: "x y", reason: "space in a name")
+        }
+        #expect(lines.count == 300)
+        #expect(tally == IngestTally(new: 200, distinct: 200))
+        #expect(try ledger.domainCount(run: run) == 200)
+        #expect(try ledger.invalidCount(run: run) == 1)
+        try ledger.preparePairs(run: run, providers: [.dynadot], rememberSince: .distantPast, now: t0)
+        var firstSeen: [String] = []
+        for name in lines where !firstSeen.contains(name) { firstSeen.append(name) }
+        let pending = try all(ledger, .pending)
+        #expect(names(pending) == firstSeen, "input order, first occurrence wins")
+        let sources = Dictionary(uniqueKeysWithValues: try ledger.dueResults(run: run, afterDomain: "", limit: 1000).map { ($0.domain, $0.source) })
+        #expect(sources["n199.com"] == "l:2", "the first line that had it")
+
+        // The same input again, and one more name: nothing else is new, every name counts once.
+        let again = try ledger.ingestInput(run: run) { sink in
+            for name in lines + ["new.com"] { try sink.add(entry(name)) }
+        }
+        #expect(again == IngestTally(new: 1, distinct: 201))
+        #expect(try ledger.domainCount(run: run) == 201)
+        #expect(names(try all(ledger, .pending)) == firstSeen, "not prepared yet")
+        try ledger.preparePairs(run: run, providers: [.dynadot], rememberSince: .distantPast, now: t0)
+        #expect(names(try all(ledger, .pending)) == firstSeen + ["new.com"])
+        #expect(try all(ledger, .pending).map(\.seq) == (try all(ledger, .pending).map(\.seq)).sorted())
+
+        // An ingest that ends by throwing leaves nothing behind.
+        struct Stop: Error {}
+        #expect(throws: Stop.self) {
+            _ = try ledger.ingestInput(run: run) { sink in
+                try sink.add(entry("lost.com"))
+                throw Stop()
+            }
+        }
+        #expect(try ledger.domainCount(run: run) == 201)
     }
 
     @Test func runsAreKeptApart() throws {

@@ -37,6 +37,12 @@ public final class Ledger: Sendable {
         try pool.read { db in try Self.migrator.appliedMigrations(db) }
     }
 
+    /// Runs SQL as written: only for tests that fill a ledger as an older version left it, in that version's
+    /// schema, which today's methods no longer speak.
+    func executeAsOlderVersion(_ sql: String) throws {
+        try pool.write { db in try db.execute(sql: sql) }
+    }
+
     static var migrator: DatabaseMigrator {
         var m = DatabaseMigrator()
         m.registerMigration("v1") { db in
@@ -115,6 +121,113 @@ public final class Ledger: Sendable {
             // not written, a dry run), as JSON; NULL while an invocation is under way. `status` needs it to say the
             // code the run exited with.
             try db.execute(sql: "ALTER TABLE runs ADD COLUMN last_invocation TEXT")
+        }
+        m.registerMigration("v5: integer ids, names apart, pairs made when needed") { db in
+            // A million-line list used to cost 5 x N pair rows and two text-keyed B-trees filled in random order, each
+            // far bigger than SQLite's page cache: every line was a page miss. Now a run is an integer, a domain is
+            // its run's input order (`id`, the seq lanes page by), its name lives in `names` (built once per ingest
+            // from a sort, so that B-tree is filled in order), and a pair row exists only once something happened
+            // to it: a domain of a prepared provider without a row is pending.
+            try db.execute(sql: """
+                CREATE TABLE runs_v5 (
+                    id INTEGER PRIMARY KEY,
+                    name TEXT NOT NULL UNIQUE,
+                    created_at REAL NOT NULL,
+                    updated_at REAL NOT NULL,
+                    invocations INTEGER NOT NULL DEFAULT 0,
+                    last_invocation TEXT,
+                    -- Counts ingests: `names.seen` holds the one that last read a name (duplicates = read - distinct).
+                    ingests INTEGER NOT NULL DEFAULT 0
+                );
+                INSERT INTO runs_v5(name, created_at, updated_at, invocations, last_invocation)
+                    SELECT name, created_at, updated_at, invocations, last_invocation FROM runs ORDER BY created_at, name;
+                -- A ledger may hold rows of a run it has no `runs` row for (written without openRun): keep them.
+                INSERT INTO runs_v5(name, created_at, updated_at)
+                    SELECT DISTINCT run, 0, 0 FROM (SELECT run FROM domains UNION SELECT run FROM pairs UNION SELECT run FROM invalid)
+                    WHERE run NOT IN (SELECT name FROM runs_v5) ORDER BY run;
+
+                -- The run's domains in input order: appended to in order, read in order by lanes.
+                CREATE TABLE domains_v5 (
+                    run_id INTEGER NOT NULL,
+                    id INTEGER NOT NULL,
+                    domain TEXT NOT NULL,
+                    input TEXT NOT NULL,
+                    source TEXT NOT NULL,
+                    drop_time REAL,
+                    email TEXT,
+                    PRIMARY KEY (run_id, id)
+                ) WITHOUT ROWID;
+                INSERT INTO domains_v5(run_id, id, domain, input, source, drop_time, email)
+                    SELECT r.id, d.seq, d.domain, d.input, d.source, d.drop_time, d.email FROM domains d JOIN runs_v5 r ON r.name = d.run;
+
+                -- The run's domains by name: dedupe, lookups by name, and result files (due = written < version).
+                CREATE TABLE names (
+                    run_id INTEGER NOT NULL,
+                    domain TEXT NOT NULL,
+                    id INTEGER NOT NULL,
+                    version INTEGER NOT NULL DEFAULT 1,
+                    written INTEGER NOT NULL DEFAULT 0,
+                    seen INTEGER NOT NULL DEFAULT 0,
+                    PRIMARY KEY (run_id, domain)
+                ) WITHOUT ROWID;
+                INSERT INTO names(run_id, domain, id, version, written)
+                    SELECT r.id, d.domain, d.seq, d.version, d.written FROM domains d JOIN runs_v5 r ON r.name = d.run;
+
+                -- The providers a run was prepared for, and up to which domain: a domain up to `through` without a
+                -- pair row is pending at that provider, as of `added_at`.
+                CREATE TABLE run_providers (
+                    run_id INTEGER NOT NULL,
+                    provider TEXT NOT NULL,
+                    added_at REAL NOT NULL,
+                    through INTEGER NOT NULL,
+                    PRIMARY KEY (run_id, provider)
+                ) WITHOUT ROWID;
+                INSERT INTO run_providers(run_id, provider, added_at, through)
+                    SELECT r.id, p.provider, MIN(p.updated_at), MAX(p.seq) FROM pairs p JOIN runs_v5 r ON r.name = p.run GROUP BY r.id, p.provider;
+
+                CREATE TABLE pairs_v5 (
+                    run_id INTEGER NOT NULL,
+                    provider TEXT NOT NULL,
+                    id INTEGER NOT NULL,
+                    state TEXT NOT NULL,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    unanswered INTEGER NOT NULL DEFAULT 0,
+                    code TEXT,
+                    message TEXT NOT NULL DEFAULT '',
+                    reference TEXT,
+                    intent INTEGER,
+                    updated_at REAL NOT NULL,
+                    PRIMARY KEY (run_id, provider, id)
+                ) WITHOUT ROWID;
+                INSERT INTO pairs_v5(run_id, provider, id, state, attempts, unanswered, code, message, reference, intent, updated_at)
+                    SELECT r.id, p.provider, p.seq, p.state, p.attempts, p.unanswered, p.code, p.message, p.reference, p.intent, p.updated_at
+                    FROM pairs p JOIN runs_v5 r ON r.name = p.run;
+
+                CREATE TABLE invalid_v5 (
+                    run_id INTEGER NOT NULL,
+                    file TEXT NOT NULL,
+                    line INTEGER NOT NULL,
+                    text TEXT NOT NULL,
+                    reason TEXT NOT NULL,
+                    PRIMARY KEY (run_id, file, line)
+                ) WITHOUT ROWID;
+                INSERT INTO invalid_v5(run_id, file, line, text, reason)
+                    SELECT r.id, i.file, i.line, i.text, i.reason FROM invalid i JOIN runs_v5 r ON r.name = i.run;
+
+                DROP TABLE seen;
+                DROP TABLE invalid;
+                DROP TABLE pairs;
+                DROP TABLE domains;
+                DROP TABLE runs;
+                ALTER TABLE runs_v5 RENAME TO runs;
+                ALTER TABLE domains_v5 RENAME TO domains;
+                ALTER TABLE pairs_v5 RENAME TO pairs;
+                ALTER TABLE invalid_v5 RENAME TO invalid;
+                -- A lane's work in input order (unknown, sending, failed, explicit pending) and the counts per state.
+                CREATE INDEX pairs_state ON pairs(run_id, provider, state, id);
+                -- Memory across runs: the placements within `--remember-days`, oldest first.
+                CREATE INDEX pairs_placed ON pairs(provider, updated_at) WHERE state IN ('accepted', 'already');
+                """)
         }
         return m
     }
@@ -207,8 +320,109 @@ struct InvalidRow: Sendable, Equatable {
     var reason: String
 }
 
+/// What one ingest made of its input.
+public struct IngestTally: Sendable, Equatable {
+    /// Domains the run did not hold before.
+    public var new = 0
+    /// Distinct domains this ingest read (duplicates = domains read - distinct).
+    public var distinct = 0
+}
+
+/// Where an ingest puts what it reads, inside the ledger's one transaction for the whole input.
+///
+/// Lines are appended to the run's domains in input order (a B-tree filled in order, whatever the names);
+/// ``finish()`` then merges them into `names` in one sorted pass, keeping each name's first line and dropping
+/// the lines whose name the run already held. Nothing is seen by anyone else before that transaction commits,
+/// so an interrupted ingest leaves nothing behind and the rerun reads the input again.
+public final class IngestSink {
+    private let db: Database
+    private let runID: Int64
+    private let generation: Int64
+    private let base: Int64
+    private var last: Int64
+    private let insert: Statement
+    private var tally = IngestTally()
+
+    fileprivate init(db: Database, runID: Int64, generation: Int64) throws {
+        self.db = db
+        self.runID = runID
+        self.generation = generation
+        base = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) FROM domains WHERE run_id = ?", arguments: [runID]) ?? 0
+        last = base
+        insert = try db.makeStatement(sql: "INSERT INTO domains(run_id, id, domain, input, source, drop_time, email) VALUES (?, ?, ?, ?, ?, ?, ?)")
+    }
+
+    /// Records a domain as read; duplicates are sorted out when the ingest ends.
+    public func add(_ e: IngestEntry) throws {
+        last += 1
+        try insert.execute(arguments: [runID, last, e.domain.ascii, e.input, e.source, e.attributes.dropTime?.timeIntervalSince1970, e.attributes.email])
+    }
+
+    /// An input line that is not a domain (line 0: the whole file could not be read); a line recorded before is kept.
+    public func invalid(file: String, line: Int, text: String, reason: String) throws {
+        try db.execute(
+            sql: "INSERT INTO invalid(run_id, file, line, text, reason) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            arguments: [runID, file, line, text, reason])
+    }
+
+    /// Merges what was added into the run's names, first occurrence first.
+    fileprivate func finish() throws -> IngestTally {
+        guard last > base else { return tally }
+        let added = Int(last - base)
+        // One sort of the new lines by name; the names B-tree is then walked in order. A name the run already
+        // held keeps its row and its place; `seen` marks the names this ingest read, once each.
+        try db.execute(
+            sql: """
+                INSERT INTO names(run_id, domain, id, seen)
+                SELECT :run, domain, MIN(id), :generation FROM domains WHERE run_id = :run AND id > :base GROUP BY domain
+                ON CONFLICT(run_id, domain) DO UPDATE SET seen = excluded.seen WHERE seen != excluded.seen
+                """,
+            arguments: ["run": runID, "generation": generation, "base": base])
+        tally.distinct += db.changesCount
+        // The lines that did not become a name's row (later occurrences, names the run held before) go. Which
+        // ones stay is read from the new names into a bitmap of the lines (125 kB a million): `id NOT IN (...)`
+        // built SQLite a B-tree of a million random ids for it, a quarter of the whole ingest.
+        var keep = [UInt64](repeating: 0, count: (added + 63) / 64)
+        var kept = 0
+        let ids = try Int64.fetchCursor(
+            db, sql: "SELECT id FROM names WHERE run_id = ? AND seen = ? AND id > ?", arguments: [runID, generation, base])
+        while let id = try ids.next() {
+            let line = Int(id - base - 1)
+            keep[line >> 6] |= 1 << UInt64(line & 63)
+            kept += 1
+        }
+        tally.new += kept
+        guard kept < added else { return tally }
+        // In runs of consecutive lines: a rerun of the same list is one range.
+        let delete = try db.makeStatement(sql: "DELETE FROM domains WHERE run_id = ? AND id BETWEEN ? AND ?")
+        func isKept(_ line: Int) -> Bool { keep[line >> 6] & (1 << UInt64(line & 63)) != 0 }
+        var line = 0
+        while line < added {
+            if isKept(line) { line += 1; continue }
+            var end = line
+            while end + 1 < added, !isKept(end + 1) { end += 1 }
+            try delete.execute(arguments: [runID, base + Int64(line) + 1, base + Int64(end) + 1])
+            line = end + 1
+        }
+        return tally
+    }
+}
+
 extension Ledger {
     // MARK: runs and ingestion
+
+    /// The literal SQL of a state: a partial index (`pairs_placed`) serves only queries that name its states.
+    private static func sql(_ state: PairState) -> String { "'\(state.rawValue)'" }
+
+    private static func runID(_ db: Database, _ run: String) throws -> Int64? {
+        try Int64.fetchOne(db, sql: "SELECT id FROM runs WHERE name = ?", arguments: [run])
+    }
+
+    /// The run's id, making the run if nobody opened it (every row belongs to a run).
+    private static func makeRunID(_ db: Database, _ run: String) throws -> Int64 {
+        try db.execute(sql: "INSERT INTO runs(name, created_at, updated_at) VALUES (?, 0, 0) ON CONFLICT(name) DO NOTHING", arguments: [run])
+        return try runID(db, run)!
+    }
 
     /// Creates the run or reopens it; counts the invocation and forgets the previous one's exit facts.
     public func openRun(_ name: String, now: Date = Date()) throws {
@@ -234,92 +448,116 @@ extension Ledger {
         try pool.read { db in
             try Row.fetchAll(
                 db,
-                sql: "SELECT r.name, r.updated_at, r.invocations, (SELECT COUNT(*) FROM domains d WHERE d.run = r.name) AS domains FROM runs r ORDER BY r.updated_at DESC"
+                sql: """
+                    SELECT r.name, r.updated_at, r.invocations, (SELECT COUNT(*) FROM domains d WHERE d.run_id = r.id) AS domains FROM runs r
+                    WHERE r.invocations > 0 ORDER BY r.updated_at DESC
+                    """
             ).map { RunInfo(name: $0["name"], updated: Date(timeIntervalSince1970: $0["updated_at"]), invocations: $0["invocations"], domains: $0["domains"]) }
         }
     }
 
     public func runExists(_ name: String) throws -> Bool {
-        try pool.read { db in try Bool.fetchOne(db, sql: "SELECT 1 FROM runs WHERE name = ?", arguments: [name]) ?? false }
+        try pool.read { db in try Bool.fetchOne(db, sql: "SELECT 1 FROM runs WHERE name = ? AND invocations > 0", arguments: [name]) ?? false }
     }
 
-    /// Records domains, keeping the first occurrence of each. Returns how many were new.
+    /// Reads a whole input into the run in one transaction: `body` gives every domain and invalid line to the
+    /// sink. Starts a new count of distinct domains (see ``IngestTally``).
+    public func ingestInput(run: String, _ body: (IngestSink) throws -> Void) throws -> IngestTally {
+        try pool.write { db in
+            let runID = try Self.makeRunID(db, run)
+            try db.execute(sql: "UPDATE runs SET ingests = ingests + 1 WHERE id = ?", arguments: [runID])
+            let generation = try Int64.fetchOne(db, sql: "SELECT ingests FROM runs WHERE id = ?", arguments: [runID]) ?? 0
+            let sink = try IngestSink(db: db, runID: runID, generation: generation)
+            try body(sink)
+            return try sink.finish()
+        }
+    }
+
+    /// Records domains, keeping the first occurrence of each, as part of the ingest counted since
+    /// ``beginIngest(run:)``. Returns how many were new.
     @discardableResult
     public func ingest(run: String, _ entries: [IngestEntry]) throws -> Int {
         guard !entries.isEmpty else { return 0 }
         return try pool.write { db in
-            var seq = try Int.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM domains WHERE run = ?", arguments: [run]) ?? 0
-            let statement = try db.cachedStatement(sql: """
-                INSERT INTO domains(run, domain, seq, input, source, drop_time, email) VALUES (?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT(run, domain) DO NOTHING
-                """)
-            let seen = try db.cachedStatement(sql: "INSERT INTO seen(run, domain) VALUES (?, ?) ON CONFLICT DO NOTHING")
-            var inserted = 0
-            for e in entries {
-                seq += 1
-                try statement.execute(arguments: [
-                    run, e.domain.ascii, seq, e.input, e.source, e.attributes.dropTime?.timeIntervalSince1970, e.attributes.email,
-                ])
-                inserted += db.changesCount
-                try seen.execute(arguments: [run, e.domain.ascii])
-            }
-            return inserted
+            let runID = try Self.makeRunID(db, run)
+            let generation = try Int64.fetchOne(db, sql: "SELECT ingests FROM runs WHERE id = ?", arguments: [runID]) ?? 0
+            let sink = try IngestSink(db: db, runID: runID, generation: generation)
+            for e in entries { try sink.add(e) }
+            return try sink.finish().new
         }
     }
 
     /// Starts counting the distinct domains this invocation reads (duplicates = read - distinct).
     public func beginIngest(run: String) throws {
-        try pool.write { db in try db.execute(sql: "DELETE FROM seen WHERE run = ?", arguments: [run]) }
+        try pool.write { db in
+            let runID = try Self.makeRunID(db, run)
+            try db.execute(sql: "UPDATE runs SET ingests = ingests + 1 WHERE id = ?", arguments: [runID])
+        }
     }
 
     public func distinctSeen(run: String) throws -> Int {
-        try pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM seen WHERE run = ?", arguments: [run]) ?? 0 }
+        try pool.read { db in
+            try Int.fetchOne(
+                db, sql: "SELECT COUNT(*) FROM names n JOIN runs r ON r.id = n.run_id WHERE r.name = ? AND r.ingests > 0 AND n.seen = r.ingests",
+                arguments: [run]) ?? 0
+        }
     }
 
     public func recordInvalid(run: String, file: String, line: Int, text: String, reason: String) throws {
         try pool.write { db in
+            let runID = try Self.makeRunID(db, run)
             try db.execute(
-                sql: "INSERT INTO invalid(run, file, line, text, reason) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                arguments: [run, file, line, text, reason])
+                sql: "INSERT INTO invalid(run_id, file, line, text, reason) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                arguments: [runID, file, line, text, reason])
         }
     }
 
-    /// Makes sure every domain of the run has a pair for each provider. New pairs for a domain that an earlier
-    /// run placed at the same provider within `rememberSince` start as `already`: it is not sent again.
+    /// Makes every domain of the run pending at each provider: no row is made, a prepared domain without a pair
+    /// row is pending. A pending pair, never sent, of a domain that an earlier run placed at the same provider
+    /// within `rememberSince` becomes `already`: it is not sent again.
     public func preparePairs(run: String, providers: [ProviderID], rememberSince: Date, now: Date = Date()) throws {
         try pool.write { db in
+            let runID = try Self.makeRunID(db, run)
             for provider in providers {
                 try db.execute(
                     sql: """
-                        INSERT INTO pairs(run, provider, domain, seq, state, updated_at)
-                        SELECT run, ?, domain, seq, ?, ? FROM domains WHERE run = ?
-                        ON CONFLICT DO NOTHING
+                        INSERT INTO run_providers(run_id, provider, added_at, through)
+                        VALUES (:run, :provider, :now, (SELECT COALESCE(MAX(id), 0) FROM domains WHERE run_id = :run))
+                        ON CONFLICT(run_id, provider) DO UPDATE SET through = excluded.through
                         """,
-                    arguments: [provider.rawValue, PairState.pending, now.timeIntervalSince1970, run])
+                    arguments: ["run": runID, "provider": provider.rawValue, "now": now.timeIntervalSince1970])
+                // Walks the placements within the window, oldest first so that the message names the first one;
+                // not the run's domains: a fresh ledger has none to walk.
                 try db.execute(
                     sql: """
-                        UPDATE pairs SET state = :already, updated_at = :now,
-                            message = (SELECT 'placed in run ''' || p2.run || ''' on ' || date(p2.updated_at, 'unixepoch') || '; not sent again'
-                                       FROM pairs p2 WHERE p2.provider = pairs.provider AND p2.domain = pairs.domain AND p2.run != pairs.run
-                                         AND p2.state IN (:accepted, :already) AND p2.updated_at >= :since ORDER BY p2.updated_at LIMIT 1),
-                            reference = (SELECT p2.reference FROM pairs p2 WHERE p2.provider = pairs.provider AND p2.domain = pairs.domain
-                                         AND p2.run != pairs.run AND p2.state IN (:accepted, :already) AND p2.updated_at >= :since
-                                         ORDER BY p2.updated_at LIMIT 1)
-                        WHERE run = :run AND provider = :provider AND state = :pending AND attempts = 0
-                          AND EXISTS (SELECT 1 FROM pairs p2 WHERE p2.provider = pairs.provider AND p2.domain = pairs.domain
-                                      AND p2.run != pairs.run AND p2.state IN (:accepted, :already) AND p2.updated_at >= :since)
+                        INSERT INTO pairs(run_id, provider, id, state, message, reference, updated_at)
+                        SELECT :run, :provider, me.id, \(Self.sql(.already)),
+                            'placed in run ''' || r.name || ''' on ' || date(p.updated_at, 'unixepoch') || '; not sent again', p.reference, :now
+                        FROM pairs p INDEXED BY pairs_placed
+                        JOIN domains od ON od.run_id = p.run_id AND od.id = p.id
+                        JOIN runs r ON r.id = p.run_id
+                        JOIN names me ON me.run_id = :run AND me.domain = od.domain
+                        JOIN run_providers rp ON rp.run_id = :run AND rp.provider = :provider
+                        WHERE p.provider = :provider AND p.state IN (\(Self.sql(.accepted)), \(Self.sql(.already))) AND p.updated_at >= :since
+                          AND p.run_id != :run AND me.id <= rp.through
+                        ORDER BY p.updated_at
+                        ON CONFLICT(run_id, provider, id) DO UPDATE SET
+                            state = excluded.state, message = excluded.message, reference = excluded.reference, updated_at = excluded.updated_at
+                            WHERE pairs.state = \(Self.sql(.pending)) AND pairs.attempts = 0
                         """,
                     arguments: [
-                        "now": now.timeIntervalSince1970, "since": rememberSince.timeIntervalSince1970, "run": run, "provider": provider.rawValue,
-                        "pending": PairState.pending, "accepted": PairState.accepted, "already": PairState.already,
+                        "run": runID, "provider": provider.rawValue, "now": now.timeIntervalSince1970, "since": rememberSince.timeIntervalSince1970,
                     ])
+                guard db.changesCount > 0 else { continue }
                 // Only the pairs this call just marked: their result files must show it.
                 try db.execute(
                     sql: """
-                        UPDATE domains SET version = version + 1 WHERE run = ? AND domain IN
-                            (SELECT domain FROM pairs WHERE run = ? AND provider = ? AND state = ? AND attempts = 0 AND updated_at = ?)
+                        UPDATE names SET version = version + 1 WHERE run_id = :run AND domain IN
+                            (SELECT d.domain FROM pairs p JOIN domains d ON d.run_id = p.run_id AND d.id = p.id
+                             WHERE p.run_id = :run AND p.provider = :provider AND p.state = \(Self.sql(.already)) AND p.attempts = 0
+                               AND p.updated_at = :now)
                         """,
-                    arguments: [run, run, provider.rawValue, PairState.already, now.timeIntervalSince1970])
+                    arguments: ["run": runID, "provider": provider.rawValue, "now": now.timeIntervalSince1970])
             }
         }
     }
@@ -330,17 +568,18 @@ extension Ledger {
     /// before anything is resent); `failed` pairs (retries exhausted, lane halted) are tried again.
     public func recoverLane(run: String, provider: ProviderID, now: Date = Date()) throws -> (interrupted: Int, retried: Int) {
         try pool.write { db in
+            guard let runID = try Self.runID(db, run) else { return (0, 0) }
             try db.execute(
                 sql: """
                     UPDATE pairs SET state = ?, updated_at = ?, unanswered = unanswered + 1,
                         message = 'interrupted after the request was committed (intent ' || COALESCE(intent, '?') || '); checking with the provider before any resend'
-                    WHERE run = ? AND provider = ? AND state = ?
+                    WHERE run_id = ? AND provider = ? AND state = ?
                     """,
-                arguments: [PairState.unknown, now.timeIntervalSince1970, run, provider.rawValue, PairState.sending])
+                arguments: [PairState.unknown, now.timeIntervalSince1970, runID, provider.rawValue, PairState.sending])
             let interrupted = db.changesCount
             try db.execute(
-                sql: "UPDATE pairs SET state = ?, updated_at = ? WHERE run = ? AND provider = ? AND state = ?",
-                arguments: [PairState.pending, now.timeIntervalSince1970, run, provider.rawValue, PairState.failed])
+                sql: "UPDATE pairs SET state = ?, updated_at = ? WHERE run_id = ? AND provider = ? AND state = ?",
+                arguments: [PairState.pending, now.timeIntervalSince1970, runID, provider.rawValue, PairState.failed])
             return (interrupted, db.changesCount)
         }
     }
@@ -348,14 +587,31 @@ extension Ledger {
     /// Up to `limit` pairs in `state`, in input order, after `afterSeq`.
     public func pairs(run: String, provider: ProviderID, state: PairState, afterSeq: Int, limit: Int) throws -> [PairRow] {
         try pool.read { db in
-            try Row.fetchAll(
+            guard let runID = try Self.runID(db, run) else { return [] }
+            if state == .pending {
+                // The prepared domains without a row, and the pairs put back to pending, merged in input order.
+                return try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT d.id AS seq, d.domain, d.drop_time, d.email, COALESCE(p.state, \(Self.sql(.pending))) AS state,
+                            COALESCE(p.attempts, 0) AS attempts, COALESCE(p.unanswered, 0) AS unanswered
+                        FROM run_providers rp
+                        JOIN domains d ON d.run_id = rp.run_id AND d.id > :after AND d.id <= rp.through
+                        LEFT JOIN pairs p ON p.run_id = d.run_id AND p.provider = rp.provider AND p.id = d.id
+                        WHERE rp.run_id = :run AND rp.provider = :provider AND (p.state IS NULL OR p.state = \(Self.sql(.pending)))
+                        ORDER BY d.id LIMIT :limit
+                        """,
+                    arguments: ["run": runID, "provider": provider.rawValue, "after": afterSeq, "limit": limit]
+                ).map(Self.pairRow)
+            }
+            return try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT p.domain, p.seq, p.state, p.attempts, p.unanswered, d.drop_time, d.email FROM pairs p
-                    JOIN domains d ON d.run = p.run AND d.domain = p.domain
-                    WHERE p.run = ? AND p.provider = ? AND p.state = ? AND p.seq > ? ORDER BY p.seq LIMIT ?
+                    SELECT p.id AS seq, d.domain, p.state, p.attempts, p.unanswered, d.drop_time, d.email FROM pairs p
+                    JOIN domains d ON d.run_id = p.run_id AND d.id = p.id
+                    WHERE p.run_id = ? AND p.provider = ? AND p.state = ? AND p.id > ? ORDER BY p.id LIMIT ?
                     """,
-                arguments: [run, provider.rawValue, state, afterSeq, limit]
+                arguments: [runID, provider.rawValue, state, afterSeq, limit]
             ).map(Self.pairRow)
         }
     }
@@ -376,12 +632,21 @@ extension Ledger {
                 sql: "INSERT INTO intents(run, provider, domains, created_at) VALUES (?, ?, ?, ?)",
                 arguments: [run, provider.rawValue, domains.map(\.ascii).joined(separator: ","), now.timeIntervalSince1970])
             let id = db.lastInsertedRowID
+            guard let runID = try Self.runID(db, run) else { return id }
+            // A pending pair may have no row yet: its first send makes it.
             try db.execute(
                 sql: """
-                    UPDATE pairs SET state = ?, intent = ?, attempts = attempts + 1, updated_at = ?
-                    WHERE run = ? AND provider = ? AND domain IN (SELECT value FROM json_each(?))
+                    INSERT INTO pairs(run_id, provider, id, state, intent, attempts, updated_at)
+                    SELECT n.run_id, rp.provider, n.id, :sending, :intent, 1, :now
+                    FROM names n JOIN run_providers rp ON rp.run_id = n.run_id AND rp.provider = :provider
+                    WHERE n.run_id = :run AND n.domain IN (SELECT value FROM json_each(:domains)) AND n.id <= rp.through
+                    ON CONFLICT(run_id, provider, id) DO UPDATE SET
+                        state = excluded.state, intent = excluded.intent, attempts = attempts + 1, updated_at = excluded.updated_at
                     """,
-                arguments: [PairState.sending, id, now.timeIntervalSince1970, run, provider.rawValue, Self.jsonArray(domains.map(\.ascii))])
+                arguments: [
+                    "sending": PairState.sending, "intent": id, "now": now.timeIntervalSince1970, "provider": provider.rawValue, "run": runID,
+                    "domains": Self.jsonArray(domains.map(\.ascii)),
+                ])
             return id
         }
     }
@@ -392,16 +657,24 @@ extension Ledger {
     ) throws {
         guard !updates.isEmpty || intent != nil else { return }
         try pool.write { db in
-            let statement = try db.cachedStatement(sql: """
-                UPDATE pairs SET state = ?, code = ?, message = ?, reference = COALESCE(?, reference), updated_at = ?, unanswered = unanswered + ?
-                WHERE run = ? AND provider = ? AND domain = ?
-                """)
-            let bump = try db.cachedStatement(sql: "UPDATE domains SET version = version + 1 WHERE run = ? AND domain = ?")
-            for u in updates {
-                try statement.execute(arguments: [
-                    u.state, u.code, u.message, u.reference, now.timeIntervalSince1970, u.unanswered ? 1 : 0, run, provider.rawValue, u.domain.ascii,
-                ])
-                try bump.execute(arguments: [run, u.domain.ascii])
+            if !updates.isEmpty, let runID = try Self.runID(db, run) {
+                // A pending pair may have no row yet: its first outcome makes it.
+                let statement = try db.cachedStatement(sql: """
+                    INSERT INTO pairs(run_id, provider, id, state, code, message, reference, updated_at, unanswered)
+                    SELECT n.run_id, rp.provider, n.id, ?, ?, ?, ?, ?, ?
+                    FROM names n JOIN run_providers rp ON rp.run_id = n.run_id AND rp.provider = ?
+                    WHERE n.run_id = ? AND n.domain = ? AND n.id <= rp.through
+                    ON CONFLICT(run_id, provider, id) DO UPDATE SET
+                        state = excluded.state, code = excluded.code, message = excluded.message, reference = COALESCE(excluded.reference, reference),
+                        updated_at = excluded.updated_at, unanswered = unanswered + excluded.unanswered
+                    """)
+                let bump = try db.cachedStatement(sql: "UPDATE names SET version = version + 1 WHERE run_id = ? AND domain = ?")
+                for u in updates {
+                    try statement.execute(arguments: [
+                        u.state, u.code, u.message, u.reference, now.timeIntervalSince1970, u.unanswered ? 1 : 0, provider.rawValue, runID, u.domain.ascii,
+                    ])
+                    try bump.execute(arguments: [runID, u.domain.ascii])
+                }
             }
             if let intent {
                 try db.execute(
@@ -432,13 +705,32 @@ extension Ledger {
 
     // MARK: reporting
 
+    /// Per prepared provider: how many of the run's domains up to its mark have no pair row (they are pending).
+    private static func rowless(_ db: Database, runID: Int64) throws -> [(provider: String, pending: Int)] {
+        try Row.fetchAll(
+            db,
+            sql: """
+                SELECT rp.provider,
+                    (SELECT COUNT(*) FROM domains d WHERE d.run_id = rp.run_id AND d.id <= rp.through)
+                    - (SELECT COUNT(*) FROM pairs p WHERE p.run_id = rp.run_id AND p.provider = rp.provider) AS n
+                FROM run_providers rp WHERE rp.run_id = ?
+                """,
+            arguments: [runID]
+        ).map { ($0["provider"], $0["n"]) }
+    }
+
     /// Pair counts per provider and state.
     public func stateCounts(run: String) throws -> [ProviderID: [PairState: Int]] {
         try pool.read { db in
+            guard let runID = try Self.runID(db, run) else { return [:] }
             var out: [ProviderID: [PairState: Int]] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT provider, state, COUNT(*) AS n FROM pairs WHERE run = ? GROUP BY provider, state", arguments: [run]) {
+            for row in try Row.fetchAll(db, sql: "SELECT provider, state, COUNT(*) AS n FROM pairs WHERE run_id = ? GROUP BY provider, state", arguments: [runID]) {
                 guard let p = ProviderID(rawValue: row["provider"]), let s = PairState(rawValue: row["state"]) else { continue }
                 out[p, default: [:]][s] = row["n"]
+            }
+            for r in try Self.rowless(db, runID: runID) where r.pending > 0 {
+                guard let p = ProviderID(rawValue: r.provider) else { continue }
+                out[p, default: [:]][.pending, default: 0] += r.pending
             }
             return out
         }
@@ -448,29 +740,37 @@ extension Ledger {
     /// can settle (code `no-lookup`: DNSPod, sent twice without an answer; only a person can check them).
     public func resumableCount(run: String) throws -> Int {
         try pool.read { db in
-            try Int.fetchOne(
+            guard let runID = try Self.runID(db, run) else { return 0 }
+            let rows = try Int.fetchOne(
                 db,
                 sql: """
-                    SELECT COUNT(*) FROM pairs WHERE run = ?
+                    SELECT COUNT(*) FROM pairs WHERE run_id = ?
                       AND (state IN (?, ?, ?) OR (state = ? AND COALESCE(code, '') != ?))
                     """,
-                arguments: [run, PairState.pending, PairState.sending, PairState.failed, PairState.unknown, PairCode.noLookup]) ?? 0
+                arguments: [runID, PairState.pending, PairState.sending, PairState.failed, PairState.unknown, PairCode.noLookup]) ?? 0
+            return try rows + Self.rowless(db, runID: runID).reduce(0) { $0 + $1.pending }
         }
     }
 
     public func domainCount(run: String) throws -> Int {
-        try pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM domains WHERE run = ?", arguments: [run]) ?? 0 }
+        try pool.read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM domains WHERE run_id = (SELECT id FROM runs WHERE name = ?)", arguments: [run]) ?? 0
+        }
     }
 
     public func invalidCount(run: String) throws -> Int {
-        try pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM invalid WHERE run = ?", arguments: [run]) ?? 0 }
+        try pool.read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM invalid WHERE run_id = (SELECT id FROM runs WHERE name = ?)", arguments: [run]) ?? 0
+        }
     }
 
     // MARK: result projection
 
     /// A fresh (or deleted) results directory must get every file again: every domain of the run becomes due.
     func markAllResultsUnwritten(run: String) throws {
-        try pool.write { db in try db.execute(sql: "UPDATE domains SET written = 0 WHERE run = ?", arguments: [run]) }
+        try pool.write { db in
+            try db.execute(sql: "UPDATE names SET written = 0 WHERE run_id = (SELECT id FROM runs WHERE name = ?)", arguments: [run])
+        }
     }
 
     /// Up to `limit` domains whose result file is due (changed since it was last written), in name order after
@@ -479,39 +779,51 @@ extension Ledger {
     /// flush, which has nothing to tell about them.
     func dueResults(run: String, afterDomain: String, limit: Int, movedOnly: Bool = false) throws -> [DomainResultRow] {
         try pool.read { db in
-            // Columns by position and rows by cursor: a flush reads every domain of the run, and looking columns
+            guard let runID = try Self.runID(db, run) else { return [] }
+            // Columns by position and rows by cursor: a flush reads every due domain of the run, and looking columns
             // up by name (case-insensitively) and copying each row cost more than the rest of the projection.
             var results: [DomainResultRow] = []
-            var index: [String: Int] = [:]
-            let domains = try Row.fetchCursor(
+            var ids: [Int64] = []
+            var index: [Int64: Int] = [:]
+            let rows = try Row.fetchCursor(
                 db,
                 sql: """
-                    SELECT domain, input, source, drop_time, email, version FROM domains
-                    WHERE run = ? AND domain > ? AND written < version AND version > ? ORDER BY domain LIMIT ?
+                    SELECT n.domain, n.id, n.version, d.input, d.source, d.drop_time, d.email FROM names n
+                    JOIN domains d ON d.run_id = n.run_id AND d.id = n.id
+                    WHERE n.run_id = ? AND n.domain > ? AND n.written < n.version AND n.version > ? ORDER BY n.domain LIMIT ?
                     """,
-                arguments: [run, afterDomain, movedOnly ? 1 : 0, limit])
-            while let row = try domains.next() {
-                let drop: Double? = row[3]
-                let domain: String = row[0]
-                index[domain] = results.count
+                arguments: [runID, afterDomain, movedOnly ? 1 : 0, limit])
+            while let row = try rows.next() {
+                let id: Int64 = row[1]
+                let drop: Double? = row[5]
+                index[id] = results.count
+                ids.append(id)
                 results.append(DomainResultRow(
-                    domain: domain, input: row[1], source: row[2], dropTime: drop.map(Date.init(timeIntervalSince1970:)), email: row[4],
-                    version: row[5], pairs: []))
+                    domain: row[0], input: row[3], source: row[4], dropTime: drop.map(Date.init(timeIntervalSince1970:)), email: row[6],
+                    version: row[2], pairs: []))
             }
             guard !results.isEmpty else { return [] }
-            // Naming every provider lets SQLite use the primary key (run, provider, domain): without it, each page
-            // scanned all of the run's pairs (5 x N rows), quadratic over a big run's projection.
+            // Naming every provider lets SQLite use the primary key (run_id, provider, id).
             let pairs = try Row.fetchCursor(
                 db,
-                sql: "SELECT domain, provider, state, attempts, code, message, reference, updated_at FROM pairs "
-                    + "WHERE run = ? AND provider IN (SELECT value FROM json_each(?)) AND domain IN (SELECT value FROM json_each(?))",
-                arguments: [run, Self.allProviders, Self.jsonArray(results.map(\.domain))])
+                sql: "SELECT id, provider, state, attempts, code, message, reference, updated_at FROM pairs "
+                    + "WHERE run_id = ? AND provider IN (SELECT value FROM json_each(?)) AND id IN (SELECT value FROM json_each(?))",
+                arguments: [runID, Self.allProviders, "[" + ids.map(String.init).joined(separator: ",") + "]"])
             while let p = try pairs.next() {
-                guard let i = index[p[0] as String] else { continue }
+                guard let i = index[p[0] as Int64] else { continue }
                 let state: String = p[2]
                 results[i].pairs.append(PairResultRow(
                     provider: p[1], state: PairState(rawValue: state) ?? .unknown, attempts: p[3], code: p[4], message: p[5], reference: p[6],
                     updated: Date(timeIntervalSince1970: p[7])))
+            }
+            // A prepared provider without a row for the domain: pending since the provider was added to the run.
+            for rp in try Row.fetchAll(db, sql: "SELECT provider, added_at, through FROM run_providers WHERE run_id = ?", arguments: [runID]) {
+                let provider: String = rp["provider"]
+                let through: Int64 = rp["through"]
+                let added = Date(timeIntervalSince1970: rp["added_at"])
+                for i in results.indices where ids[i] <= through && !results[i].pairs.contains(where: { $0.provider == provider }) {
+                    results[i].pairs.append(PairResultRow(provider: provider, state: .pending, attempts: 0, code: nil, message: "", reference: nil, updated: added))
+                }
             }
             for i in results.indices where results[i].pairs.count > 1 { results[i].pairs.sort { $0.provider < $1.provider } }
             return results
@@ -522,16 +834,19 @@ extension Ledger {
     func markWritten(run: String, _ results: [DomainResultRow]) throws {
         guard !results.isEmpty else { return }
         try pool.write { db in
-            let statement = try db.cachedStatement(sql: "UPDATE domains SET written = ? WHERE run = ? AND domain = ?")
-            for result in results { try statement.execute(arguments: [result.version, run, result.domain]) }
+            guard let runID = try Self.runID(db, run) else { return }
+            let statement = try db.cachedStatement(sql: "UPDATE names SET written = ? WHERE run_id = ? AND domain = ?")
+            for result in results { try statement.execute(arguments: [result.version, runID, result.domain]) }
         }
     }
 
     /// Every input line of the run that is not a domain, by file and line.
     func invalidRows(run: String) throws -> [InvalidRow] {
         try pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT file, line, text, reason FROM invalid WHERE run = ? ORDER BY file, line", arguments: [run])
-                .map { InvalidRow(file: $0["file"], line: $0["line"], text: $0["text"], reason: $0["reason"]) }
+            try Row.fetchAll(
+                db, sql: "SELECT file, line, text, reason FROM invalid WHERE run_id = (SELECT id FROM runs WHERE name = ?) ORDER BY file, line",
+                arguments: [run]
+            ).map { InvalidRow(file: $0["file"], line: $0["line"], text: $0["text"], reason: $0["reason"]) }
         }
     }
 

@@ -40,56 +40,51 @@ public final class SubmitJob: Sendable {
         writer = try ResultWriter(directory: plan.resultsDirectory, ledger: ledger, run: plan.run)
     }
 
-    /// Streams every input into the ledger. File-level problems (missing, a directory, binary) come back as
-    /// notices; line-level ones go to `invalid.tsv`.
+    /// Streams every input into the ledger, in one ledger transaction (see ``Ledger/ingestInput(run:_:)``).
+    /// File-level problems (missing, a directory, binary) come back as notices; line-level ones go to `invalid.tsv`.
     public func ingest(notice: @Sendable (InputNotice) -> Void) throws -> RunSummary.InputSummary {
         try ledger.openRun(plan.run)
         var summary = RunSummary.InputSummary(files: plan.inputs, linesRead: 0, domains: 0, newDomains: 0, duplicates: 0, invalid: 0)
-        var seen = 0
-        try ledger.beginIngest(run: plan.run)
-        for path in plan.inputs {
-            let reader: DomainListReader
-            do {
-                reader = try DomainListReader(path: path, options: plan.inputOptions)
-            } catch let error {
-                notice(InputNotice(message: error.description))
-                try ledger.recordInvalid(run: plan.run, file: path == "-" ? "stdin" : path, line: 0, text: "", reason: error.message)
-                summary.invalid += 1
-                continue
-            }
-            var batch: [IngestEntry] = []
-            func flush() throws {
-                summary.newDomains += try ledger.ingest(run: plan.run, batch)
-                seen += batch.count
-                batch.removeAll(keepingCapacity: true)
-            }
-            do {
-                while let item = try reader.next() {
-                    summary.linesRead += 1
-                    switch item {
-                    case .domain(let text, let location, let attributes):
-                        let name: DomainName
-                        do {
-                            name = try DomainName(normalizing: text)
-                        } catch {
-                            summary.invalid += 1
-                            try ledger.recordInvalid(run: plan.run, file: location.file, line: location.line, text: text, reason: error.reason)
-                            continue
-                        }
-                        batch.append(IngestEntry(domain: name, input: text, source: location.description, attributes: attributes))
-                        if batch.count >= 2000 { try flush() }
-                    case .problem(let location, let text, let reason):
-                        summary.invalid += 1
-                        try ledger.recordInvalid(run: plan.run, file: location.file, line: location.line, text: text, reason: reason)
-                    }
+        var read = 0
+        let tally = try ledger.ingestInput(run: plan.run) { sink in
+            for path in plan.inputs {
+                let reader: DomainListReader
+                do {
+                    reader = try DomainListReader(path: path, options: plan.inputOptions)
+                } catch let error as InputFileError {
+                    notice(InputNotice(message: error.description))
+                    try sink.invalid(file: path == "-" ? "stdin" : path, line: 0, text: "", reason: error.message)
+                    summary.invalid += 1
+                    continue
                 }
-            } catch let error as InputFileError {
-                notice(InputNotice(message: error.description))
+                do {
+                    while let item = try reader.next() {
+                        summary.linesRead += 1
+                        switch item {
+                        case .domain(let text, let location, let attributes):
+                            let name: DomainName
+                            do {
+                                name = try DomainName(normalizing: text)
+                            } catch let error as DomainNameError {
+                                summary.invalid += 1
+                                try sink.invalid(file: location.file, line: location.line, text: text, reason: error.reason)
+                                continue
+                            }
+                            read += 1
+                            try sink.add(IngestEntry(domain: name, input: text, source: location.description, attributes: attributes))
+                        case .problem(let location, let text, let reason):
+                            summary.invalid += 1
+                            try sink.invalid(file: location.file, line: location.line, text: text, reason: reason)
+                        }
+                    }
+                } catch let error as InputFileError {
+                    notice(InputNotice(message: error.description))
+                }
             }
-            try flush()
         }
+        summary.newDomains = tally.new
+        summary.duplicates = read - tally.distinct
         summary.domains = try ledger.domainCount(run: plan.run)
-        summary.duplicates = seen - (try ledger.distinctSeen(run: plan.run))
         let since = Date().addingTimeInterval(-Double(plan.rememberDays) * 86_400)
         try ledger.preparePairs(run: plan.run, providers: plan.lanes.map(\.provider.id), rememberSince: since)
         return summary
