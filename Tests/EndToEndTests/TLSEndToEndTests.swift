@@ -25,23 +25,16 @@ import Testing
         let result = try await BinaryRunner.run(
             ["submit", "--sandbox", "--sandbox-tls", "--provider", "yay", "--quiet", "list.txt"], environment: env, directory: dir)
         #expect(result.status == 0, "stderr: \(result.stderr)")
-        #expect(result.stderr.contains("sandbox at https://127.0.0.1:"), "\(result.stderr)")
         #expect(try accepted("\(dir)/results/sandbox/list", "tls-first.com"))
         #expect(try accepted("\(dir)/results/sandbox/list", "tls-second.net"))
     }
 
+    /// (Without it the certificate cannot be verified and nothing is sent: `CurlTLSTests` shows that, quickly;
+    /// a whole run would retry the never-sent create with backoff for minutes first.)
     @Test func theCAFileVariableLetsARunReachAServerTheSystemStoreDoesNotKnow() async throws {
         let server = try await SandboxServer.start(SandboxOptions(tls: true))
         let dir = Scratch.directory()
         Scratch.write("tls-trusted.com\n", to: "\(dir)/list.txt")
-
-        // Without it: the certificate cannot be verified, nothing is sent, and the result says why.
-        let untrusted = try await BinaryRunner.run(
-            ["submit", "--provider", "yay", "--quiet", "--run", "untrusted", "list.txt"],
-            environment: yayEnvironment(server, state: "\(dir)/state"), directory: dir)
-        #expect(untrusted.status != 0)
-        #expect(server.stats().requestCount("yay", "POST /dom/back-order") == 0)
-
         var env = yayEnvironment(server, state: "\(dir)/state")
         env["BO_BATCH_CA_FILE"] = server.caFilePath
         let trusted = try await BinaryRunner.run(
