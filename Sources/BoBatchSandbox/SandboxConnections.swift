@@ -65,7 +65,7 @@ final class LatencyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private let roundTrip: TimeAmount
     private let oneWay: TimeAmount
-    /// Deadlines only grow, so the event loop's scheduled tasks run in arrival order.
+    /// Deadlines strictly grow, so the event loop's scheduled tasks run in arrival order (no tie to break).
     private var lastInbound = NIODeadline.uptimeNanoseconds(0)
     private var lastOutbound = NIODeadline.uptimeNanoseconds(0)
 
@@ -80,7 +80,7 @@ final class LatencyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func inbound(context: ChannelHandlerContext, _ deliver: @escaping (ChannelHandlerContext) -> Void) {
-        let at = max(.now() + oneWay, lastInbound)
+        let at = max(.now() + oneWay, lastInbound + .nanoseconds(1))
         lastInbound = at
         let bound = NIOLoopBound((context, deliver), eventLoop: context.eventLoop)
         context.eventLoop.scheduleTask(deadline: at) {
@@ -90,7 +90,7 @@ final class LatencyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func outbound(context: ChannelHandlerContext, _ send: @escaping (ChannelHandlerContext) -> Void) {
-        let at = max(.now() + oneWay, lastOutbound)
+        let at = max(.now() + oneWay, lastOutbound + .nanoseconds(1))
         lastOutbound = at
         let bound = NIOLoopBound((context, send), eventLoop: context.eventLoop)
         context.eventLoop.scheduleTask(deadline: at) {
