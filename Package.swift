@@ -19,6 +19,11 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        // The sandbox's HTTPS: NIOSSL (through HummingbirdTLS) serves it, swift-certificates makes its throwaway
+        // self-signed certificate at start, so no private key is ever committed.
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
     ],
     targets: [
         // C interop: module maps plus tiny static-inline shims, nothing else.
@@ -42,6 +47,11 @@ let package = Package(
             name: "BoBatchSandbox",
             dependencies: [
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -52,7 +62,7 @@ let package = Package(
         .target(
             name: "BoBatchCLI",
             dependencies: [
-                "BoBatch", "BoBatchSandbox",
+                "BoBatch", "BoBatchHTTP", "BoBatchSandbox",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -74,7 +84,8 @@ let package = Package(
         ),
         .testTarget(
             name: "BoBatchHTTPTests",
-            dependencies: ["BoBatchHTTP", "TestSupport", .product(name: "NIOCore", package: "swift-nio")],
+            // BoBatchSandbox: its HTTPS mode is the TLS server the transport's trust and resumption tests talk to.
+            dependencies: ["BoBatchHTTP", "BoBatchSandbox", "TestSupport", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strict
         ),
         .testTarget(name: "BoBatchXMLTests", dependencies: ["BoBatchXML", "TestSupport"], swiftSettings: strict),

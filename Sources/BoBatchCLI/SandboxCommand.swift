@@ -1,5 +1,6 @@
 import ArgumentParser
 import BoBatch
+import BoBatchHTTP
 import BoBatchSandbox
 import Foundation
 
@@ -12,6 +13,11 @@ struct SandboxCommand: AsyncParsableCommand {
             interrupted. Paste those lines into another shell and run bo-batch submit there as usual.
             Domains whose first label starts with "taken" or "live" are not pending delete and get rejected.
             Counts of effective creates per provider and domain: GET /_sandbox/stats.
+            With --tls it serves HTTPS with a self-signed certificate made at start (its
+            private key never leaves memory) and exports BO_BATCH_CA_FILE, the certificate's
+            file, so bo-batch trusts it. --round-trip-ms makes every connection behave like
+            one across a network (TCP and TLS handshakes included): a benchmark's honest RTT.
+            Connections accepted and full TLS handshakes: GET /_sandbox/connections.
             """)
 
     @Option(help: "Port to listen on (0 picks a free one).")
@@ -23,10 +29,22 @@ struct SandboxCommand: AsyncParsableCommand {
     @Option(help: "Seed for the fault dice, so a scenario repeats exactly.")
     var seed: UInt64 = 1
 
+    @Flag(help: "Serve HTTPS with a throwaway self-signed certificate (exports BO_BATCH_CA_FILE to trust it).")
+    var tls = false
+
+    @Option(name: .customLong("round-trip-ms"), help: ArgumentHelp("Network round trip to simulate on every connection, handshakes included.", valueName: "ms"))
+    var roundTripMilliseconds: Int = 0
+
     func run() async throws {
         var options = SandboxOptions()
         options.port = port
         options.seed = seed
+        options.tls = tls
+        guard roundTripMilliseconds >= 0 else {
+            Terminal.error("bo-batch sandbox: --round-trip-ms must be 0 or more, not \(roundTripMilliseconds)")
+            throw ExitCode(ExitStatus.usage.rawValue)
+        }
+        options.roundTripMilliseconds = roundTripMilliseconds
         if let faults {
             do {
                 options.faults = try FaultPlan.load(path: faults)
@@ -44,7 +62,9 @@ struct SandboxCommand: AsyncParsableCommand {
         }
         var text = "# bo-batch sandbox listening on \(server.baseURL)\n"
         text += "# point bo-batch at it (sandbox credentials, not secrets): paste these lines, or eval them\n"
-        for (name, value) in SandboxCredentials.environment(for: server).sorted(by: { $0.key < $1.key }) {
+        var exports = SandboxCredentials.environment(for: server)
+        if let caFile = server.caFilePath { exports[CurlTrust.caFileVariable] = caFile }
+        for (name, value) in exports.sorted(by: { $0.key < $1.key }) {
             text += "export \(name)='\(value)'\n"
         }
         FileHandle.standardOutput.write(Data(text.utf8))

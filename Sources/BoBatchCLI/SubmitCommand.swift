@@ -1,5 +1,6 @@
 import ArgumentParser
 import BoBatch
+import BoBatchHTTP
 import BoBatchSandbox
 import Foundation
 
@@ -22,6 +23,10 @@ struct SubmitCommand: AsyncParsableCommand {
               DNSPOD_LOGIN_TOKEN           (DNSPOD_EMAIL or DNSPOD_EMAIL_AUTO=1)
             Every provider whose credentials are set is used unless --provider
             says otherwise. Pacing: <PROVIDER>_THREADS, <PROVIDER>_RATE (per min).
+
+            TLS: servers are verified against the system CA store, or against
+            BO_BATCH_CA_FILE instead (a PEM file; behind a TLS-inspecting proxy,
+            join the system bundle and the proxy's CA certificate into it).
 
             RERUNS continue the same run (named after the first file, or --run):
             nothing settled is sent again, and anything unclear is looked up at
@@ -49,6 +54,9 @@ struct SubmitCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("sandbox-faults"), help: ArgumentHelp("With --sandbox: a JSON fault scenario for the sandbox (refusals, latency, dropped connections, ...; see samples/sandbox-faults-*.json), to see how bo-batch copes.", valueName: "file"))
     var sandboxFaults: String?
+
+    @Flag(name: .customLong("sandbox-tls"), help: "With --sandbox: serve it over HTTPS with a throwaway self-signed certificate, which this run alone trusts (as real APIs are reached: TLS handshakes included).")
+    var sandboxTLS = false
 
     @Option(help: ArgumentHelp("Providers to use, comma-separated: dynadot,gname,yay,oneapi,dnspod. Default: every provider whose credentials are set (all of them with --sandbox).", valueName: "list"))
     var provider: String?
@@ -86,6 +94,7 @@ struct SubmitCommand: AsyncParsableCommand {
     mutating func validate() throws {
         if files.isEmpty { throw ValidationError("give at least one domain list, e.g. bo-batch submit drops.txt") }
         if sandboxFaults != nil, !sandbox { throw ValidationError("--sandbox-faults needs --sandbox") }
+        if sandboxTLS, !sandbox { throw ValidationError("--sandbox-tls needs --sandbox") }
         if !(0...3650).contains(rememberDays) { throw ValidationError("--remember-days must be between 0 and 3650") }
         if !(1...50).contains(maxAttempts) { throw ValidationError("--max-attempts must be between 1 and 50") }
         if let run, run.isEmpty || run.contains("/") || run.hasPrefix(".") {
@@ -113,7 +122,7 @@ struct SubmitCommand: AsyncParsableCommand {
         if sandbox {
             do {
                 let faults = try sandboxFaults.map { try FaultPlan.load(path: $0) } ?? .none
-                sandboxServer = try await SandboxServer.start(SandboxOptions(faults: faults))
+                sandboxServer = try await SandboxServer.start(SandboxOptions(faults: faults, tls: sandboxTLS))
             } catch let error as FaultPlanError {
                 Terminal.error("bo-batch: --sandbox-faults: \(error)")
                 throw ExitCode(ExitStatus.usage.rawValue)
@@ -126,6 +135,11 @@ struct SubmitCommand: AsyncParsableCommand {
             providerEnv.merge(SandboxCredentials.environment(for: sandboxServer!)) { _, sandboxValue in sandboxValue }
             // The sandbox's DNSPod offers addresses for every domain; using the first keeps the demo complete.
             if providerEnv["DNSPOD_EMAIL"] == nil, providerEnv["DNSPOD_EMAIL_AUTO"] == nil { providerEnv["DNSPOD_EMAIL_AUTO"] = "1" }
+            // The sandbox's certificate, and nothing else: it is the only server this run talks to.
+            if let caFile = sandboxServer!.caFilePath { CurlTrust.useCAFile(caFile) }
+        } else if let problem = CurlTrust.problem(in: env) {
+            Terminal.error("bo-batch: \(problem)")
+            throw ExitCode(ExitStatus.usage.rawValue)
         }
         defer { if let server = sandboxServer { Task { await server.shutdown() } } }
 

@@ -21,6 +21,11 @@ struct CurlFailure: Sendable, Equatable {
     var cancelled: Bool = false
     /// libcurl's own explanation (its error buffer), unredacted.
     var detail: String = ""
+    /// The CA file the transport verified with (nil: libcurl's defaults), named when verification fails.
+    var caFile: String? = nil
+    /// libcurl wanted to send a non-idempotent request again (its reused connection closed without an answer)
+    /// and the pre-request callback stopped it: the one send that happened may have been processed.
+    var resendBlocked: Bool = false
 
     /// Codes libcurl only returns before the request is written: resolve, connect, TLS handshake, bad input.
     static let beforeSendCodes: Set<UInt32> = [
@@ -56,7 +61,11 @@ struct CurlFailure: Sendable, Equatable {
         let neverSent = "nothing was sent"
         let maybe = "it may have been processed"
 
-        if bodyTooLarge || code == CURLE_FILESIZE_EXCEEDED.rawValue {
+        if resendBlocked {
+            kind = .maybeProcessed
+            summary = "\(target) closed the kept-alive connection without answering after the request was sent, "
+                + "and libcurl's automatic resend was stopped — \(maybe)"
+        } else if bodyTooLarge || code == CURLE_FILESIZE_EXCEEDED.rawValue {
             kind = .bodyTooLarge
             summary = "the answer from \(target) is larger than \(request.maxResponseBytes) bytes and was cut off"
                 + " — the request was received, its answer is unusable"
@@ -72,7 +81,11 @@ struct CurlFailure: Sendable, Equatable {
             case CURLE_COULDNT_CONNECT.rawValue:
                 summary = "could not connect to \(target) — \(neverSent)"
             case CURLE_PEER_FAILED_VERIFICATION.rawValue:
-                summary = "the TLS certificate of \(target) could not be verified — \(neverSent)"
+                summary = "the TLS certificate of \(target) could not be verified with \(trustSource) — \(neverSent)"
+                    + "; behind a TLS-inspecting proxy, name a PEM file with its CA in \(CurlTrust.caFileVariable)"
+            case CURLE_SSL_CACERT_BADFILE.rawValue:
+                summary = "could not load the CA certificates from \(trustSource) — \(neverSent); set "
+                    + "\(CurlTrust.caFileVariable) to a readable PEM file, or unset it to use the system store"
             case let tls where CurlFailure.tlsCodes.contains(tls):
                 summary = "TLS handshake with \(target) failed — \(neverSent)"
             case CURLE_UNSUPPORTED_PROTOCOL.rawValue:
@@ -117,6 +130,11 @@ struct CurlFailure: Sendable, Equatable {
         if !explanation.isEmpty { context += ": \(explanation)" }
         return TransportError(
             kind: kind, message: redact("\(summary) (\(context))", secrets: request.secrets), code: Int(code))
+    }
+
+    private var trustSource: String {
+        guard let caFile else { return "the system CA store" }
+        return caFile == CurlTrust.systemBundle ? "the system CA store (\(caFile))" : "the CA file \(caFile)"
     }
 
     // MARK: - URLs in messages

@@ -7,26 +7,45 @@ import Foundation
 /// `curl_easy_perform` never occupies the Swift concurrency pool and keep-alive connections are reused per
 /// worker. Requests wait in one FIFO queue and go to whichever worker is free.
 ///
-/// A request with `idempotent == false` always gets a fresh connection that is closed afterwards: libcurl
-/// silently re-sends a request when a *reused* connection closes before any answer byte arrives
-/// (`Curl_retry_request`), which for a paid create would mean paying twice.
+/// A request with `idempotent == false` (a paid create) is sent at most once. The hazard: libcurl silently
+/// re-sends a request when a *reused* connection closes before any answer byte arrives (`Curl_retry_request`),
+/// which for a paid create would mean paying twice. Every (re)send passes libcurl's pre-request callback
+/// (`CURLOPT_PREREQFUNCTION`, called right before a request goes out on a new or reused connection), so the
+/// second call for a create aborts the transfer instead, and the failure says the create may have been
+/// processed. Creates can therefore ride kept-alive connections (only recently used ones, see
+/// ``maxIdleSecondsForCreates``): against a real API a fresh connection costs a TCP and a TLS handshake — two
+/// extra round trips per create. Earlier versions gave each create a fresh connection (`CURLOPT_FRESH_CONNECT`);
+/// `CurlTransportTests` shows both the hazard and the guard.
+///
+/// New connections stay cheap: the parsed CA store is cached per worker (``CurlTrust``), and TLS sessions are
+/// shared between the workers so the handshake resumes (``CurlShare``); neither can make libcurl send twice.
 ///
 /// Cancelling the calling task drops a queued request (`.neverSent`) or aborts a running one (classified
 /// like any other failure: `.maybeProcessed` once bytes went out).
 public final class CurlTransport: HTTPTransport, @unchecked Sendable {
     /// Connecting never gets more than this, even under a longer whole-exchange timeout.
     static let maxConnectSeconds: Double = 10
+    /// A create reuses only a connection idle for less than this (`CURLOPT_MAXAGE_CONN`). Servers close idle
+    /// connections after some seconds (Apache 5, most more); a create sent as that close is under way fails as
+    /// "maybe processed" and costs a lookup. Busy lanes reuse within milliseconds; a slow lane (DNSPod, 6 a
+    /// minute) opens a new connection per create, where a handshake costs nothing that matters.
+    static let maxIdleSecondsForCreates = 2
 
     public let maxConcurrent: Int
     public let userAgent: String
+    /// The PEM file that verifies servers (see ``CurlTrust``); nil leaves libcurl's defaults untouched.
+    public let caFile: String?
     private let pool: WorkerPool
 
-    public init(maxConcurrent: Int = 1, userAgent: String) {
+    /// - Parameter caFile: trust exactly this PEM file; by default ``CurlTrust``'s choice (the sandbox's
+    ///   certificate under `submit --sandbox`, else `BO_BATCH_CA_FILE`, else the system bundle), read once here.
+    public init(maxConcurrent: Int = 1, userAgent: String, caFile: String? = CurlTrust.caFileForNewTransport()) {
         // Before any handle exists, in any thread: curl_global_init is not safe to race with handle creation.
         _ = CurlGlobal.initialised
         self.maxConcurrent = max(1, maxConcurrent)
         self.userAgent = userAgent
-        pool = WorkerPool(workers: self.maxConcurrent, userAgent: userAgent)
+        self.caFile = caFile
+        pool = WorkerPool(workers: self.maxConcurrent, settings: .init(userAgent: userAgent, caFile: caFile))
     }
 
     deinit {
@@ -48,7 +67,7 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
 }
 
 /// Process-wide libcurl setup, run exactly once.
-private enum CurlGlobal {
+enum CurlGlobal {
     static let initialised: CURLcode = {
         // A peer closing a socket mid-write must surface as a send error, not kill the process;
         // with CURLOPT_NOSIGNAL libcurl does not guard against SIGPIPE itself.
@@ -72,8 +91,14 @@ extension CurlTransport {
 
     /// Header injection guard: a CR or LF would let a value smuggle extra headers or a second request.
     static func isValidHeader(name: String, value: String) -> Bool {
-        let forbiddenInName: Set<UInt8> = [0, 10, 13, 32, 9, UInt8(ascii: ":"), UInt8(ascii: ";")]
-        return !name.isEmpty && !name.utf8.contains(where: forbiddenInName.contains)
+        // A switch, not a Set: this runs for every header of every request.
+        func forbiddenInName(_ byte: UInt8) -> Bool {
+            switch byte {
+            case 0, 9, 10, 13, 32, UInt8(ascii: ":"), UInt8(ascii: ";"): true
+            default: false
+            }
+        }
+        return !name.isEmpty && !name.utf8.contains(where: forbiddenInName)
             && !value.utf8.contains(where: { $0 == 0 || $0 == 10 || $0 == 13 })
     }
 }
@@ -105,17 +130,24 @@ private final class Job: @unchecked Sendable {
     }
 }
 
+/// What every transfer of one transport shares.
+private struct TransferSettings: Sendable {
+    var userAgent: String
+    var caFile: String?
+}
+
 private final class WorkerPool: @unchecked Sendable {
     private let condition = NSCondition()
     private var queue: [Job] = []
     private var stopping = false
     private let exited = DispatchGroup()
+    private let share = CurlShare()
 
-    init(workers: Int, userAgent: String) {
+    init(workers: Int, settings: TransferSettings) {
         for index in 0..<workers {
             exited.enter()
             let thread = Thread { [self] in
-                let performer = TransferPerformer(userAgent: userAgent)
+                let performer = TransferPerformer(settings: settings, share: share)
                 while let job = next() {
                     let result = job.isCancelled ? Job.cancelledBeforeSending(job.request) : performer.perform(job)
                     // The job left the queue under the lock, so no one else can resume it.
@@ -173,6 +205,7 @@ private final class WorkerPool: @unchecked Sendable {
         condition.broadcast()
         condition.unlock()
         exited.wait()
+        share.close()
     }
 }
 
@@ -186,6 +219,10 @@ private final class TransferState {
     var headers: [String: String] = [:]
     var bodyTooLarge = false
     var cancelled = false
+    /// Times libcurl was about to send the request (the pre-request callback): more than once means a resend.
+    var sends = 0
+    /// The pre-request callback stopped libcurl from sending a non-idempotent request a second time.
+    var resendBlocked = false
 
     init(job: Job) {
         self.job = job
@@ -193,14 +230,17 @@ private final class TransferState {
     }
 }
 
-/// Owns one easy handle for the life of its worker thread; connections, DNS and TLS session caches live in it.
+/// Owns one easy handle for the life of its worker thread; its connections and cached CA store live in it
+/// (TLS sessions and DNS live in the transport's share).
 private final class TransferPerformer {
-    private let userAgent: String
+    private let settings: TransferSettings
+    private let share: CurlShare
     private var handle: UnsafeMutableRawPointer?
     private let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
 
-    init(userAgent: String) {
-        self.userAgent = userAgent
+    init(settings: TransferSettings, share: CurlShare) {
+        self.settings = settings
+        self.share = share
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
     }
 
@@ -253,7 +293,8 @@ private final class TransferPerformer {
         if detail.isEmpty { detail = String(cString: curl_easy_strerror(prepared)) }
         let failure = CurlFailure(
             code: prepared.rawValue, requestBytesSent: requestSize, pretransferMicroseconds: Int(pretransfer),
-            osErrno: Int32(truncatingIfNeeded: osErrno), bodyTooLarge: state.bodyTooLarge, cancelled: state.cancelled, detail: detail)
+            osErrno: Int32(truncatingIfNeeded: osErrno), bodyTooLarge: state.bodyTooLarge, cancelled: state.cancelled,
+            detail: detail, caFile: settings.caFile, resendBlocked: state.resendBlocked)
         return .failure(failure.error(for: request))
     }
 
@@ -277,21 +318,32 @@ private final class TransferPerformer {
         set(CURLOPT_URL, request.url)
         set(CURLOPT_PROTOCOLS_STR, "http,https")
         set(CURLOPT_NOSIGNAL, 1)
-        set(CURLOPT_USERAGENT, userAgent)
+        set(CURLOPT_USERAGENT, settings.userAgent)
         set(CURLOPT_ACCEPT_ENCODING, "")
         set(CURLOPT_SSL_VERIFYPEER, 1)
         set(CURLOPT_SSL_VERIFYHOST, 2)
+        if let caFile = settings.caFile {
+            // A bundle file and no directory: the only setup libcurl caches the parsed store for (CurlTrust).
+            set(CURLOPT_CAINFO, caFile)
+            check(bb_curl_setopt_ptr(handle, CURLOPT_CAPATH, nil))
+        }
+        if let shared = share.handle { check(bb_curl_setopt_ptr(handle, CURLOPT_SHARE, shared)) }
         set(CURLOPT_FOLLOWLOCATION, 0)
         let timeout = Self.milliseconds(request.timeoutSeconds)
         set(CURLOPT_TIMEOUT_MS, timeout)
         set(CURLOPT_CONNECTTIMEOUT_MS, min(timeout, Self.milliseconds(CurlTransport.maxConnectSeconds)))
         check(bb_curl_setopt_ptr(handle, CURLOPT_ERRORBUFFER, errorBuffer))
 
-        if !request.idempotent {
-            // A fresh connection cannot be "reused and found dead", the only case where libcurl re-sends.
-            set(CURLOPT_FRESH_CONNECT, 1)
-            set(CURLOPT_FORBID_REUSE, 1)
-        }
+        // The at-most-once guard: libcurl calls this before every send, its own silent resend included.
+        check(bb_curl_setopt_prereq_cb(handle) { context, _, _, _, _ in
+            let state = Unmanaged<TransferState>.fromOpaque(context!).takeUnretainedValue()
+            state.sends += 1
+            guard state.sends > 1, !state.job.request.idempotent else { return CURL_PREREQFUNC_OK }
+            state.resendBlocked = true
+            return CURL_PREREQFUNC_ABORT
+        })
+        check(bb_curl_setopt_ptr(handle, CURLOPT_PREREQDATA, state))
+        if !request.idempotent { set(CURLOPT_MAXAGE_CONN, CurlTransport.maxIdleSecondsForCreates) }
 
         switch request.method {
         case .get:

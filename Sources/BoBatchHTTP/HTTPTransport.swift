@@ -12,7 +12,7 @@ public struct HTTPRequest: Sendable {
     /// Whole-exchange limit. Past it the request counts as *maybe processed* if any byte was sent.
     public var timeoutSeconds: Double
     /// A create that costs money is not idempotent: the transport must never send it twice by itself
-    /// (libcurl re-sends on a reused connection that closes before answering; a fresh connection prevents it).
+    /// (libcurl re-sends on a reused connection that closes before answering; `CurlTransport` stops that resend).
     public var idempotent: Bool
     /// Answers larger than this are cut off and reported as `.bodyTooLarge`.
     public var maxResponseBytes: Int

@@ -1,5 +1,7 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import Logging
 import NIOCore
 
@@ -14,14 +16,22 @@ public struct SandboxOptions: Sendable {
     /// Level of the HTTP server's own log. `.critical` by default: stopping the server cancels it, which the
     /// server library logs as an error that means nothing here.
     public var logLevel: Logger.Level = .critical
+    /// Serve HTTPS with a throwaway self-signed certificate (``SandboxServer/caFilePath`` is what to trust).
+    public var tls = false
+    /// Round trip to simulate on every connection, TLS handshake included (see `LatencyHandler`); 0: none.
+    /// Unlike a fault plan's latency, which delays each request's answer, this is the network's share: it makes
+    /// a new connection cost its handshakes' round trips, as against a real API.
+    public var roundTripMilliseconds = 0
 
     public init(host: String = "127.0.0.1", port: Int = 0, faults: FaultPlan = .none, seed: UInt64 = 1,
-                logLevel: Logger.Level = .critical) {
+                logLevel: Logger.Level = .critical, tls: Bool = false, roundTripMilliseconds: Int = 0) {
         self.host = host
         self.port = port
         self.faults = faults
         self.seed = seed
         self.logLevel = logLevel
+        self.tls = tls
+        self.roundTripMilliseconds = roundTripMilliseconds
     }
 }
 
@@ -35,14 +45,21 @@ public struct SandboxError: Error, CustomStringConvertible {
 /// Paths: Dynadot `/dynadot/api3.xml`, Gname `/gname/api/backorder/{add,info,bulk}`, Yay `/yay/dom/back-order`,
 /// 1API `/1api/api/call.cgi`, DNSPod `/dnspod/Domain.{Acquiresend,Acquire,Acquirevalidate}`; control:
 /// `GET /_sandbox/stats` (``SandboxStats`` as JSON), `POST /_sandbox/reset` (forget every list and count),
-/// `GET`/`PUT /_sandbox/faults` (the ``FaultPlan`` as JSON). State lives in memory, per account.
+/// `GET`/`PUT /_sandbox/faults` (the ``FaultPlan`` as JSON), `GET /_sandbox/connections`
+/// (``SandboxConnectionStats``). State lives in memory, per account.
 public final class SandboxServer: Sendable {
     public let port: Int
     public let host: String
     private let runTask: Task<Void, Never>
     private let components: Components
 
-    public var baseURL: String { "http://\(host.contains(":") ? "[\(host)]" : host):\(port)" }
+    public var baseURL: String {
+        "\(components.tls == nil ? "http" : "https")://\(host.contains(":") ? "[\(host)]" : host):\(port)"
+    }
+
+    /// With ``SandboxOptions/tls``: the PEM file holding the sandbox's certificate, for clients to trust
+    /// (`BO_BATCH_CA_FILE`, `curl --cacert`). Removed at ``shutdown()``.
+    public var caFilePath: String? { components.tls?.caFilePath }
 
     private struct Components: Sendable {
         let stats: StatsRecorder
@@ -53,6 +70,9 @@ public final class SandboxServer: Sendable {
         let yay: YayFake
         let oneapi: OneAPIFake
         let dnspod: DNSPodFake
+        let tls: SandboxTLS?
+        let connections: ConnectionCounter
+        let roundTripMilliseconds: Int
 
         var fakes: [any FakeProvider] { [dynadot, gname, yay, oneapi, dnspod] }
 
@@ -60,6 +80,14 @@ public final class SandboxServer: Sendable {
             for fake in fakes { fake.reset() }
             injector.reset()
             stats.reset()
+            connections.reset()
+            tls?.signingKey.resetCount()
+        }
+
+        func connectionStats() -> SandboxConnectionStats {
+            SandboxConnectionStats(
+                accepted: connections.value, tlsFullHandshakes: tls?.signingKey.signatureCount ?? 0, tls: tls != nil,
+                roundTripMilliseconds: roundTripMilliseconds)
         }
     }
 
@@ -77,13 +105,23 @@ public final class SandboxServer: Sendable {
         let injector = FaultInjector(seed: options.seed, plan: options.faults, stats: stats)
         let gates = HoldGates()
         let pipeline = FaultPipeline(injector: injector, gates: gates, stats: stats)
+        guard options.roundTripMilliseconds >= 0 else {
+            throw SandboxError(message: "round trip must be 0 or more milliseconds, not \(options.roundTripMilliseconds)")
+        }
+        let tls: SandboxTLS?
+        do {
+            tls = options.tls ? try SandboxTLS(host: options.host) : nil
+        } catch {
+            throw SandboxError(message: "sandbox could not make its TLS certificate: \(error)")
+        }
         let components = Components(
             stats: stats, injector: injector, gates: gates,
             dynadot: DynadotFake(pipeline: pipeline),
             gname: GnameFake(pipeline: pipeline),
             yay: YayFake(pipeline: pipeline),
             oneapi: OneAPIFake(pipeline: pipeline),
-            dnspod: DNSPodFake(pipeline: pipeline)
+            dnspod: DNSPodFake(pipeline: pipeline),
+            tls: tls, connections: ConnectionCounter(), roundTripMilliseconds: options.roundTripMilliseconds
         )
 
         let router = Router(context: SandboxRequestContext.self)
@@ -93,8 +131,19 @@ public final class SandboxServer: Sendable {
         var logger = Logger(label: "bo-batch.sandbox")
         logger.logLevel = options.logLevel
         let (listening, listeningContinuation) = AsyncThrowingStream<Int, any Error>.makeStream()
+        let roundTrip = TimeAmount.milliseconds(Int64(options.roundTripMilliseconds))
+        let server = HTTPServerBuilder { responder in
+            let http = HTTP1Channel(responder: responder)
+            if let tls {
+                return SandboxChildChannel(
+                    base: try TLSChannel(http, tlsConfiguration: tls.configuration), counter: components.connections,
+                    roundTrip: roundTrip)
+            }
+            return SandboxChildChannel(base: http, counter: components.connections, roundTrip: roundTrip)
+        }
         let app = Application(
             router: router,
+            server: server,
             configuration: .init(address: .hostname(options.host, port: options.port), serverName: nil),
             onServerRunning: { channel in
                 listeningContinuation.yield(channel.localAddress?.port ?? options.port)
@@ -114,8 +163,10 @@ public final class SandboxServer: Sendable {
                 return SandboxServer(port: port, host: options.host, runTask: runTask, components: components)
             }
         } catch {
+            tls?.removeFiles()
             throw SandboxError(message: "sandbox could not listen on \(options.host):\(options.port): \(error)")
         }
+        tls?.removeFiles()
         throw SandboxError(message: "sandbox stopped before listening on \(options.host):\(options.port)")
     }
 
@@ -145,6 +196,11 @@ public final class SandboxServer: Sendable {
     }
 
     public var faults: FaultPlan { components.injector.currentPlan }
+
+    /// Connections accepted and full TLS handshakes since start (or the last reset).
+    public func connectionStats() -> SandboxConnectionStats {
+        components.connectionStats()
+    }
 
     /// Replaces the fault plan for the requests that arrive from now on.
     public func setFaults(_ plan: FaultPlan) throws {
@@ -177,6 +233,7 @@ public final class SandboxServer: Sendable {
         components.gates.releaseAll()
         runTask.cancel()
         await runTask.value
+        components.tls?.removeFiles()
     }
 
     // MARK: Control routes
@@ -190,6 +247,9 @@ public final class SandboxServer: Sendable {
         router.post("_sandbox/reset") { _, _ -> Response in
             components.reset()
             return Answer.json(.object([("reset", .bool(true))])).response
+        }
+        router.get("_sandbox/connections") { _, _ -> Response in
+            try jsonResponse(components.connectionStats())
         }
         router.get("_sandbox/faults") { _, _ -> Response in
             try jsonResponse(components.injector.currentPlan)

@@ -142,13 +142,13 @@ import Testing
     @Test func nonIdempotentRequestIsSentExactlyOnceWhenTheServerCutsTheConnection() async throws {
         let (error, first, count) = try await sendAfterWarmingTheConnection(idempotent: false)
         #expect(count == 1)
-        #expect(first?.connection == 2, "a fresh connection, not the warmed keep-alive one")
+        #expect(first?.connection == 1, "the warmed keep-alive connection: exactly where libcurl would resend")
         #expect(error?.kind == .maybeProcessed)
-        #expect(error?.code == 52)  // CURLE_GOT_NOTHING
-        #expect(error?.message.contains("it may have been processed") == true)
+        #expect(error?.code == 42)  // CURLE_ABORTED_BY_CALLBACK: the pre-request callback refused the resend
+        #expect(error?.message.contains("automatic resend was stopped — it may have been processed") == true)
     }
 
-    /// Documents why the fresh connection matters: left alone, libcurl sends the same request twice.
+    /// Documents why the guard matters: left alone, libcurl sends the same request twice.
     /// If this starts failing, libcurl changed its retry rule; the test above is what must keep holding.
     @Test func idempotentRequestIsResentByLibcurlOnAStaleKeepAliveConnection() async throws {
         let (error, first, count) = try await sendAfterWarmingTheConnection(idempotent: true)
@@ -157,14 +157,35 @@ import Testing
         #expect(error?.kind == .maybeProcessed)
     }
 
-    @Test func nonIdempotentRequestsNeverShareConnections() async throws {
+    /// No handshake per create: the at-most-once guard, not a fresh connection, is what keeps creates single.
+    @Test func nonIdempotentRequestsRideTheKeptAliveConnection() async throws {
         try await LoopbackHTTPServer.with({ _ in .text("ok") }) { server in
             let transport = transport()
             for _ in 0..<3 {
                 _ = try await transport.send(HTTPRequest(method: .post, url: server.baseURL + "/c", idempotent: false))
             }
             _ = try await transport.send(HTTPRequest(method: .get, url: server.baseURL + "/g", idempotent: true))
-            #expect(server.requests.map(\.connection) == [1, 2, 3, 4])
+            #expect(server.requests.map(\.connection) == [1, 1, 1, 1])
+        }
+    }
+
+    /// A reused connection the server had already closed before the create went out: libcurl notices the dead
+    /// socket before sending and opens a new one, so the guard (which counts sends, not connections) lets the
+    /// create through once and it succeeds.
+    @Test func aKeptAliveConnectionClosedWhileIdleIsReplacedBeforeSending() async throws {
+        try await LoopbackHTTPServer.with({ request in
+            // The server closes right after answering, without a "Connection: close" to warn libcurl.
+            request.path == "/warm"
+                ? .respond(headers: [("content-length", "4")], body: Array("warm".utf8), thenClose: true)
+                : .text("created", status: 201)
+        }) { server in
+            let transport = transport()
+            _ = try await transport.send(HTTPRequest(method: .get, url: server.baseURL + "/warm", idempotent: true))
+            let created = try await transport.send(HTTPRequest(
+                method: .post, url: server.baseURL + "/create", body: Array("domain=a.com".utf8), idempotent: false))
+            #expect(created.status == 201)
+            #expect(server.requestCount(path: "/create") == 1)
+            #expect(server.requests.map(\.connection) == [1, 2])
         }
     }
 
