@@ -1,3 +1,5 @@
+import Foundation
+
 /// What the sandbox saw, for tests and benchmarks (also served as JSON by `GET /_sandbox/stats`).
 ///
 /// Provider names are those of ``SandboxServer/endpoint(for:)``. Counts add up over every account of a provider.
@@ -21,6 +23,11 @@ public struct SandboxStats: Sendable, Codable, Equatable {
     public var peakInFlight: [String: Int]
     /// provider → create requests waiting at a closed hold gate (``SandboxServer/holdCreates(for:)``).
     public var held: [String: Int]
+    /// provider → when its first request arrived since start or reset (seconds since 1970).
+    public var firstRequestAt: [String: Double]
+    /// provider → when its latest request was answered. With ``firstRequestAt``, the span a client kept the
+    /// provider busy: what a benchmark divides by to tell a lane's throughput apart from its start-up and wind-down.
+    public var lastAnswerAt: [String: Double]
 
     public init() {
         creates = [:]
@@ -31,6 +38,8 @@ public struct SandboxStats: Sendable, Codable, Equatable {
         inFlight = [:]
         peakInFlight = [:]
         held = [:]
+        firstRequestAt = [:]
+        lastAnswerAt = [:]
     }
 
     /// Effective creates of `domain` at `provider`.
@@ -54,7 +63,7 @@ public struct SandboxStats: Sendable, Codable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case creates, requests, charges, faults, busyRejections, inFlight, peakInFlight, held
+        case creates, requests, charges, faults, busyRejections, inFlight, peakInFlight, held, firstRequestAt, lastAnswerAt
     }
 
     /// Missing keys decode as empty, so a reader built against an older or newer sandbox still works.
@@ -68,6 +77,8 @@ public struct SandboxStats: Sendable, Codable, Equatable {
         inFlight = try c.decodeIfPresent([String: Int].self, forKey: .inFlight) ?? [:]
         peakInFlight = try c.decodeIfPresent([String: Int].self, forKey: .peakInFlight) ?? [:]
         held = try c.decodeIfPresent([String: Int].self, forKey: .held) ?? [:]
+        firstRequestAt = try c.decodeIfPresent([String: Double].self, forKey: .firstRequestAt) ?? [:]
+        lastAnswerAt = try c.decodeIfPresent([String: Double].self, forKey: .lastAnswerAt) ?? [:]
     }
 }
 
@@ -110,10 +121,14 @@ final class StatsRecorder: Sendable {
             let now = stats.inFlight[provider, default: 0] + 1
             stats.inFlight[provider] = now
             stats.peakInFlight[provider] = max(stats.peakInFlight[provider, default: 0], now)
+            if stats.firstRequestAt[provider] == nil { stats.firstRequestAt[provider] = Date().timeIntervalSince1970 }
         }
     }
 
     func end(_ provider: String) {
-        state.withLock { $0.inFlight[provider, default: 1] -= 1 }
+        state.withLock { stats in
+            stats.inFlight[provider, default: 1] -= 1
+            stats.lastAnswerAt[provider] = Date().timeIntervalSince1970
+        }
     }
 }

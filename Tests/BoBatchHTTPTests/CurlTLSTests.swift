@@ -177,7 +177,8 @@ import Testing
             // TCP handshake, TLS 1.3 handshake, request: three round trips; a kept-alive connection needs one.
             #expect(fresh >= .seconds(3 * roundTrip))
             #expect(reused >= .seconds(roundTrip))
-            #expect(reused < fresh)
+            // Only lower bounds on time: an upper one (say, reused < fresh) fails on a loaded machine. That the
+            // second request rode the first connection is what the connection count says.
             #expect(server.connectionStats().accepted == 1)
             #expect(server.connectionStats().roundTripMilliseconds == 150)
         }
