@@ -78,15 +78,31 @@ enum CurlGlobal {
 
 extension CurlTransport {
     /// A status line starts a new response (after a 100 Continue, say): only the final one's headers count.
+    /// Works on the line's bytes: Foundation's trimming and lowercasing cost more than the rest of a request's
+    /// bookkeeping, and this runs for every header line of every answer.
     static func record(headerLine: String, into headers: inout [String: String]) {
-        if headerLine.hasPrefix("HTTP/") {
-            headers.removeAll()
-            return
+        var line = headerLine
+        line.withUTF8 { bytes in
+            if bytes.starts(with: "HTTP/".utf8) {
+                headers.removeAll()
+                return
+            }
+            guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")) else { return }
+            func isSpace(_ b: UInt8) -> Bool { b == 32 || b == 9 || b == 13 || b == 10 }
+            func trimmed(_ range: Range<Int>) -> Range<Int> {
+                var lower = range.lowerBound, upper = range.upperBound
+                while lower < upper, isSpace(bytes[lower]) { lower += 1 }
+                while upper > lower, isSpace(bytes[upper - 1]) { upper -= 1 }
+                return lower..<upper
+            }
+            let nameRange = trimmed(0..<colon)
+            guard !nameRange.isEmpty else { return }
+            let name = String(unsafeUninitializedCapacity: nameRange.count) { out in
+                for (i, b) in bytes[nameRange].enumerated() { out[i] = (b >= 65 && b <= 90) ? b + 32 : b }
+                return nameRange.count
+            }
+            headers[name] = String(decoding: UnsafeBufferPointer(rebasing: bytes[trimmed((colon + 1)..<bytes.count)]), as: UTF8.self)
         }
-        guard let colon = headerLine.firstIndex(of: ":") else { return }
-        let name = headerLine[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
-        guard !name.isEmpty else { return }
-        headers[name] = headerLine[headerLine.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// Header injection guard: a CR or LF would let a value smuggle extra headers or a second request.

@@ -423,6 +423,14 @@ import Testing
         }
         #expect(headers == ["content-type": "text/xml"])
     }
+
+    @Test func headerNamesAreLowercasedAndBothSidesTrimmed() {
+        var headers: [String: String] = [:]
+        for line in [" Retry-After \t:  5 \r\n", "X-Empty:\r\n", "X-Note: caf\u{e9} \u{2713}\r\n", "no colon here\r\n", " : nameless\r\n"] {
+            CurlTransport.record(headerLine: line, into: &headers)
+        }
+        #expect(headers == ["retry-after": "5", "x-empty": "", "x-note": "caf\u{e9} \u{2713}"])
+    }
 }
 
 extension Result {
