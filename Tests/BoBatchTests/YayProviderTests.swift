@@ -338,3 +338,15 @@ struct YayConfigTests {
         }
     }
 }
+
+@Suite struct ProviderJSONTextTests {
+    @Test func valuesReadAsTrimmedText() {
+        let cases: [(Any, String?)] = [
+            ("abc", "abc"), (" padded\t", "padded"), ("\n", nil), ("", nil), ("caf\u{e9}", "caf\u{e9}"), (" \u{a0}x\u{a0}", "x"),
+            ("x\u{a0}", "x"), (12, "12"), (2.0, "2"), (2.5, "2.5"), ([1], nil),
+        ]
+        for (value, expected) in cases {
+            #expect(ProviderText.jsonText(value) == expected, "\(value)")
+        }
+    }
+}

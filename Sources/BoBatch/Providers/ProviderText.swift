@@ -96,6 +96,9 @@ enum ProviderText {
         case let n as NSNumber: raw = n.stringValue
         default: return nil
         }
+        // Nearly every value has nothing to trim, and Foundation's trimming costs more than the rest of the read.
+        func isPlain(_ byte: UInt8?) -> Bool { byte.map { $0 > 32 && $0 < 128 } ?? false }
+        if isPlain(raw.utf8.first), isPlain(raw.utf8.last) { return raw }
         let trimmed = raw.trimmingCharacters(in: .whitespacesAndNewlines)
         return trimmed.isEmpty ? nil : trimmed
     }
