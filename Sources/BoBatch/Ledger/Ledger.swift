@@ -415,7 +415,9 @@ extension Ledger {
     private static func sql(_ state: PairState) -> String { "'\(state.rawValue)'" }
 
     private static func runID(_ db: Database, _ run: String) throws -> Int64? {
-        try Int64.fetchOne(db, sql: "SELECT id FROM runs WHERE name = ?", arguments: [run])
+        // Cached: every ledger call starts here, and compiling the statement anew (with GRDB's authorizer) cost
+        // more than the lookup.
+        try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM runs WHERE name = ?"), arguments: [run])
     }
 
     /// The run's id, making the run if nobody opened it (every row belongs to a run).
