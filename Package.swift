@@ -38,6 +38,8 @@ let package = Package(
             dependencies: [
                 "BoBatchHTTP", "BoBatchXML", "CIDN2",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // SQLite's C API, for the ingest's per-line INSERT (Ledger.swift's LineInsert).
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],

@@ -295,6 +295,34 @@ import Testing
         #expect(try ledger.domainCount(run: run) == 201)
     }
 
+    @Test func linesAddedByFileAndLineKeepTheirSourceAndAttributes() throws {
+        // The sink binds the file once per file and the run once: every row must still get its own values, and a
+        // value bound for one line (a drop date, an email) must not leak into the next.
+        let ledger = try Ledger(directory: TestPaths.temporaryDirectory())
+        try ledger.openRun(run, now: t0)
+        let drop = t0.addingTimeInterval(86_400)
+        let tally = try ledger.ingestInput(run: run) { sink in
+            try sink.add(domain: domain("a.com"), input: "A.com.", file: "one.txt", line: 3, attributes: DomainAttributes(dropTime: drop, email: "x@example.com"))
+            try sink.add(domain: domain("b.com"), input: "b.com", file: "one.txt", line: 4, attributes: DomainAttributes())
+            try sink.add(domain: domain("a.com"), input: "a.com", file: "two.csv", line: 1, attributes: DomainAttributes())
+            try sink.add(domain: domain("c.com"), input: "c.com", file: "two.csv", line: 2, attributes: DomainAttributes(email: ""))
+            try sink.add(entry("d.com", source: "given:7"))
+            try sink.add(domain: domain("e.com"), input: "e.com", file: "one.txt", line: 12, attributes: DomainAttributes())
+        }
+        #expect(tally == IngestTally(new: 5, distinct: 5))
+        let results = Dictionary(uniqueKeysWithValues: try ledger.dueResults(run: run, afterDomain: "", limit: 10).map { ($0.domain, $0) })
+        let a = try #require(results["a.com"])
+        #expect(a.input == "A.com." && a.source == "one.txt:3" && a.dropTime == drop && a.email == "x@example.com")
+        let b = try #require(results["b.com"])
+        #expect(b.input == "b.com" && b.source == "one.txt:4" && b.dropTime == nil && b.email == nil)
+        let c = try #require(results["c.com"])
+        #expect(c.source == "two.csv:2" && c.email == "")
+        #expect(results["d.com"]?.source == "given:7")
+        #expect(results["e.com"]?.source == "one.txt:12")
+        try ledger.preparePairs(run: run, providers: [.dynadot], rememberSince: .distantPast, now: t0)
+        #expect(names(try all(ledger, .pending)) == ["a.com", "b.com", "c.com", "d.com", "e.com"])
+    }
+
     @Test func runsAreKeptApart() throws {
         let ledger = try makeLedger(["a.com", "b.com"])
         try ledger.openRun("other", now: t0)

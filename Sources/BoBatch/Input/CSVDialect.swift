@@ -131,6 +131,10 @@ extension String {
 
     /// Only ASCII padding: Unicode spaces inside a field are the normalizer's to judge.
     func trimmingSpacesAndTabs() -> String {
+        // The common case, a million times a run: nothing to trim, no copy. A first or last Character that is
+        // a space or a tab is that one byte, so looking at the end bytes decides it.
+        let space = UInt8(ascii: " "), tab = UInt8(ascii: "\t")
+        if let first = utf8.first, let last = utf8.last, first != space, first != tab, last != space, last != tab { return String(self) }
         let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" }
         guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else { return "" }
         return String(self[first...last])

@@ -142,6 +142,9 @@ public final class DomainListReader {
     }
 
     private static func unquoted(_ text: String) -> String {
+        // `count` walks the whole text for Characters; a text that does not start and end with a quote byte
+        // cannot pass the checks below, and that is nearly every line.
+        guard text.utf8.first == UInt8(ascii: "\""), text.utf8.last == UInt8(ascii: "\"") else { return text }
         guard text.count >= 2, text.hasPrefix("\""), text.hasSuffix("\"") else { return text }
         return String(text.dropFirst().dropLast()).replacingOccurrences(of: "\"\"", with: "\"")
     }

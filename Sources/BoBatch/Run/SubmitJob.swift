@@ -71,7 +71,7 @@ public final class SubmitJob: Sendable {
                                 continue
                             }
                             read += 1
-                            try sink.add(IngestEntry(domain: name, input: text, source: location.description, attributes: attributes))
+                            try sink.add(domain: name, input: text, file: location.file, line: location.line, attributes: attributes)
                         case .problem(let location, let text, let reason):
                             summary.invalid += 1
                             try sink.invalid(file: location.file, line: location.line, text: text, reason: reason)
