@@ -107,7 +107,8 @@ public final class Lane: Sendable {
         let sentAt = try await gate().sentAt
         guard await state.halt == nil else { return }
         let domains = chunk.pairs.map(\.item.domain)
-        let intent = try ledger.beginSend(domains, now: wallClock())
+        let intent = try ledger.beginSend(chunk.pairs, now: wallClock())
+        ledger.checkpointInBackground()
         await state.countCreate()
         logger.debug("create sent", metadata: ["intent": "\(intent)", "domains": "\(domains.count)", "first": "\(domains[0])"])
         let items = chunk.pairs.map(\.item)

@@ -1,11 +1,19 @@
 import Foundation
+import GRDB
 
 /// The ledger as one lane sees it: its run and its provider, fixed once. Each call is exactly one ledger call
-/// (one transaction); the view holds no state of its own.
+/// (one transaction); the view holds no state of its own besides the connection it checkpoints the WAL with.
 struct LaneLedger: Sendable {
     let ledger: Ledger
     let run: String
     let provider: ProviderID
+    let checkpointer: WALCheckpointer
+
+    /// Copies the WAL into the database file in the background, unless a copy is under way: called as a request
+    /// leaves, so that the copy runs while it is on the wire, not in a commit between two requests.
+    func checkpointInBackground() {
+        checkpointer.start()
+    }
 
     /// See ``Ledger/recoverLane(run:provider:now:)``.
     func recover(now: Date) throws -> (interrupted: Int, retried: Int) {
@@ -27,6 +35,11 @@ struct LaneLedger: Sendable {
         try ledger.beginSend(run: run, provider: provider, domains: domains, now: now)
     }
 
+    /// The write-ahead intent of a create of `pairs`, found by their ids (the lane's hot path); returns its id.
+    func beginSend(_ pairs: [PairRow], now: Date) throws -> Int64 {
+        try ledger.beginSend(run: run, provider: provider, pairs: pairs.map { (id: $0.seq, domain: $0.item.domain) }, now: now)
+    }
+
     /// Records outcomes that settle no intent (lookups, requeues, policy, giving up).
     func record(_ updates: [PairUpdate], now: Date) throws {
         try ledger.record(run: run, provider: provider, updates, now: now)
@@ -41,6 +54,69 @@ struct LaneLedger: Sendable {
 extension Ledger {
     /// The view a lane works through.
     func lane(run: String, provider: ProviderID) -> LaneLedger {
-        LaneLedger(ledger: self, run: run, provider: provider)
+        LaneLedger(ledger: self, run: run, provider: provider, checkpointer: WALCheckpointer(path: path))
+    }
+}
+
+/// Copies committed WAL pages into the database file from a connection of its own, off the lanes' path.
+///
+/// Left to itself, SQLite checkpoints at the end of the commit that grows the WAL past 1,000 pages: for a lane
+/// that sends one request at a time (Dynadot) that is an answer's commit, between two requests, with two fsyncs
+/// (tens of milliseconds on a busy disk), about every tenth answer (each answer bumps the result version of a
+/// hundred names, a page each). A passive checkpoint from another connection takes no writer lock, so commits go
+/// on while it runs; started as a request leaves, it overlaps the request, and keeps the WAL short (the next
+/// writer restarts a WAL that is copied in full), so the writer's own checkpoint rarely comes due. Crash-safe as
+/// any checkpoint: SQLite copies only committed pages, and a copy cut short is redone from the WAL.
+final class WALCheckpointer: @unchecked Sendable {
+    let path: String
+    private let lock = NSLock()
+    /// Guarded by `lock`: one copy at a time per lane.
+    private var running = false
+    /// Guarded by `lock`: when the last copy started. A copy writes the pages it finds and syncs twice, so a lane
+    /// that sends many requests a second copies at most every `interval`, each page changed in between once.
+    private var lastStart: ContinuousClock.Instant?
+    let interval: Duration
+    /// Guarded by `running`: opened by the first copy, so that a lane that never sends opens no connection.
+    private var queue: DatabaseQueue?
+
+    init(path: String, interval: Duration = .milliseconds(100)) {
+        self.path = path
+        self.interval = interval
+    }
+
+    /// Starts a passive checkpoint on a thread outside Swift's cooperative pool unless one is running or started
+    /// less than `interval` ago; never waits.
+    func start() {
+        let now = ContinuousClock.now
+        lock.lock()
+        let due = !running && lastStart.map { now - $0 >= interval } ?? true
+        if due {
+            running = true
+            lastStart = now
+        }
+        lock.unlock()
+        guard due else { return }
+        DispatchQueue.global(qos: .utility).async { [self] in
+            // Busy (another lane's copy is under way) or failed: a later request tries again, and SQLite's own
+            // checkpoint at the end of a commit is still there behind it.
+            _ = try? checkpoint()
+            lock.lock()
+            running = false
+            lock.unlock()
+        }
+    }
+
+    /// One passive checkpoint, now, on this thread: the pages in the WAL and how many of them are in the database
+    /// file now. Only `start`'s copy (or a test, with none under way) calls it.
+    func checkpoint() throws -> (walFrames: Int, copied: Int) {
+        if queue == nil {
+            // Never makes a ledger: opening a file that is gone would create an empty one.
+            guard FileManager.default.fileExists(atPath: path) else { throw CocoaError(.fileNoSuchFile) }
+            queue = try DatabaseQueue(path: path)
+        }
+        return try queue!.writeWithoutTransaction { db in
+            let result = try db.checkpoint(.passive)
+            return (result.walFrameCount, result.checkpointedFrameCount)
+        }
     }
 }

@@ -758,6 +758,32 @@ extension Ledger {
         }
     }
 
+    /// The write-ahead intent of a lane's create of pairs it read from ``pairs(run:provider:state:afterSeq:limit:)``,
+    /// keyed by their ids: committed before the create leaves the process. Returns the intent id.
+    ///
+    /// This is the commit between two requests of a lane that sends one at a time (Dynadot), so it touches only
+    /// what it must: the intent row and the pair rows, found by their ids (neighbours in the B-tree, the pairs of
+    /// a chunk being consecutive in input order), one cached statement per row; no lookup by name, and no
+    /// multi-row statement that would need a statement journal.
+    func beginSend(run: String, provider: ProviderID, pairs: [(id: Int, domain: DomainName)], now: Date) throws -> Int64 {
+        try pool.write { db in
+            try db.cachedStatement(sql: "INSERT INTO intents(run, provider, domains, created_at) VALUES (?, ?, ?, ?)").execute(
+                arguments: [run, provider.rawValue, pairs.map(\.domain.ascii).joined(separator: ","), now.timeIntervalSince1970])
+            let intent = db.lastInsertedRowID
+            guard let runID = try Self.runID(db, run) else { return intent }
+            // A pending pair may have no row yet: its first send makes it.
+            let upsert = try db.cachedStatement(sql: """
+                INSERT INTO pairs(run_id, provider, id, state, intent, attempts, updated_at) VALUES (?, ?, ?, ?, ?, 1, ?)
+                ON CONFLICT(run_id, provider, id) DO UPDATE SET
+                    state = excluded.state, intent = excluded.intent, attempts = attempts + 1, updated_at = excluded.updated_at
+                """)
+            for pair in pairs {
+                try upsert.execute(arguments: [runID, provider.rawValue, pair.id, PairState.sending, intent, now.timeIntervalSince1970])
+            }
+            return intent
+        }
+    }
+
     /// Records outcomes (and settles the intent they came from) in one transaction.
     public func record(
         run: String, provider: ProviderID, _ updates: [PairUpdate], intent: Int64? = nil, intentOutcome: IntentOutcome? = nil, now: Date = Date()
