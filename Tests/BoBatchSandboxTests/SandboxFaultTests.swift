@@ -38,7 +38,9 @@ struct SandboxFaultTests {
 
     @Test func hangAfterProcessingOutlastsTheClient() async throws {
         let faults = ProviderFaults(hangAfterProcessing: 1, hangSeconds: 120)
-        try await withSandbox(faults: plan("gname", faults), timeout: 1) { server, client in
+        // 5 s, not 1: on a loaded machine a 1 s timeout sometimes ran out before the sandbox had processed the
+        // create (seen three times); the hang (120 s) outlasts either.
+        try await withSandbox(faults: plan("gname", faults), timeout: 5) { server, client in
             await #expect(throws: (any Error).self) {
                 _ = try await client.postForm(server.endpoint(for: "gname") + "/api/backorder/add", sandboxGnameFields([("ym", "hung-drop.com"), ("td", "1")]))
             }
