@@ -27,18 +27,6 @@ import Testing
         await server.shutdown()
     }
 
-    private func failure(
-        _ transport: CurlTransport, _ request: HTTPRequest, sourceLocation: SourceLocation = #_sourceLocation
-    ) async -> TransportError? {
-        do {
-            let response = try await transport.send(request)
-            Issue.record("expected a TransportError, got HTTP \(response.status)", sourceLocation: sourceLocation)
-            return nil
-        } catch {
-            return error
-        }
-    }
-
     private func statsRequest(_ server: SandboxServer, idempotent: Bool) -> HTTPRequest {
         HTTPRequest(method: .get, url: server.baseURL + "/_sandbox/stats", idempotent: idempotent)
     }

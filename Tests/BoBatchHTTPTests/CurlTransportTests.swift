@@ -12,19 +12,6 @@ import Testing
         CurlTransport(maxConcurrent: workers, userAgent: userAgent)
     }
 
-    /// The error `send` threw, or a recorded issue when it answered instead.
-    private func failure(
-        _ transport: CurlTransport, _ request: HTTPRequest, sourceLocation: SourceLocation = #_sourceLocation
-    ) async -> TransportError? {
-        do {
-            let response = try await transport.send(request)
-            Issue.record("expected a TransportError, got HTTP \(response.status)", sourceLocation: sourceLocation)
-            return nil
-        } catch {
-            return error
-        }
-    }
-
     // MARK: - Round trips
 
     @Test func getSendsHeadersAndReturnsStatusHeadersAndBody() async throws {
