@@ -227,7 +227,14 @@ enum DomainNameNormalizer {
 
     private static let idnaFlags = Int32(IDN2_NONTRANSITIONAL.rawValue | IDN2_NFC_INPUT.rawValue)
 
+    /// libidn2's answer, then the two UTS #46 checks it leaves out (see ``checkALabels(_:)``).
     private static func idnaToASCII(_ text: String) throws(DomainNameError) -> [UInt8] {
+        let bytes = try libidn2ToASCII(text)
+        try checkALabels(bytes)
+        return bytes
+    }
+
+    private static func libidn2ToASCII(_ text: String) throws(DomainNameError) -> [UInt8] {
         switch callIDN2(text) {
         case .success(let bytes):
             return bytes
@@ -238,6 +245,61 @@ enum DomainNameNormalizer {
                 if case .failure(let labelCode) = callIDN2(label) { throw idnaError(labelCode, label: label) }
             }
             throw idnaError(code, label: labels.count == 1 ? labels[0] : nil)
+        }
+    }
+
+    /// Holds every `xn--` label of libidn2's output to what UTS #46 asks of a decoded A-label, which libidn2
+    /// 2.3.3 does not fully check:
+    /// - STD3 rules: `≠` `≮` `≯` are "disallowed_STD3_valid" (they decompose to `=` `<` `>` plus U+0338).
+    ///   libidn2 lets them through without `IDN2_USE_STD3_ASCII_RULES`, and with that flag it silently drops
+    ///   them (`a≠b.com` becomes `ab.com`, another name), so the flag cannot be used: they are refused here,
+    ///   whether they came as Unicode or inside an `xn--` label.
+    /// - Round trip: an `xn--` label given as is must decode to a U-label that encodes back to the same label;
+    ///   one that decodes to mapped or disallowed text (`xn--a-ecp` is `a⒈`) is not a valid A-label.
+    private static func checkALabels(_ bytes: [UInt8]) throws(DomainNameError) {
+        guard hasALabel(bytes) else { return }
+        for label in bytes.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false) {
+            guard label.count > 4, label.starts(with: Array("xn--".utf8)) else { continue }
+            let aLabel = String(decoding: label, as: UTF8.self)
+            guard let uLabel = decodeALabel(aLabel) else {
+                throw DomainNameError("label '\(excerpt(aLabel[...]))' is not valid punycode: an xn-- label must encode a Unicode name")
+            }
+            if let bad = uLabel.unicodeScalars.first(where: isSTD3Disallowed) {
+                throw DomainNameError("""
+                    contains '\(bad)' (\(codePoint(bad.value)))\(uLabel == aLabel ? "" : " in label '\(excerpt(aLabel[...]))'"), which \
+                    domain names cannot have: UTS #46 with STD3 rules disallows it, as it stands for '\(std3Base(bad))' with a stroke
+                    """)
+            }
+            switch callIDN2(uLabel) {
+            case .success(let again) where again.map(lowercasedASCII) == Array(label):
+                continue
+            case .success(let again):
+                throw DomainNameError("label '\(excerpt(aLabel[...]))' is not a valid A-label: it decodes to '\(excerpt(uLabel[...]))', which encodes as '\(excerpt(String(decoding: again, as: UTF8.self)[...]))'")
+            case .failure(let code):
+                let reason = idnaError(code, label: uLabel).reason
+                throw DomainNameError("label '\(excerpt(aLabel[...]))' decodes to '\(excerpt(uLabel[...]))', which is not valid: \(reason)")
+            }
+        }
+    }
+
+    private static func decodeALabel(_ label: String) -> String? {
+        var output: UnsafeMutablePointer<CChar>?
+        let rc = idn2_to_unicode_8z8z(label, &output, 0)
+        defer { bb_idn2_free(output) }
+        guard rc == IDN2_OK.rawValue, let output else { return nil }
+        return String(validatingCString: output)
+    }
+
+    /// UTS #46 "disallowed_STD3_valid" outside ASCII (IdnaMappingTable 14.0: U+2260, U+226E..U+226F).
+    private static func isSTD3Disallowed(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value == 0x2260 || scalar.value == 0x226E || scalar.value == 0x226F
+    }
+
+    private static func std3Base(_ scalar: Unicode.Scalar) -> String {
+        switch scalar.value {
+        case 0x2260: "="
+        case 0x226E: "<"
+        default: ">"
         }
     }
 
@@ -263,6 +325,11 @@ enum DomainNameNormalizer {
         case IDN2_HYPHEN_STARTEND.rawValue where label != nil:
             let starts = label?.hasPrefix("-") ?? false
             return DomainNameError("label '\(shown)' \(starts ? "starts" : "ends") with a hyphen")
+        case IDN2_UNASSIGNED.rawValue:
+            return DomainNameError("""
+                contains a character that is unassigned in the IDNA tables of this system's libidn2\(label == nil ? "" : " (label '\(shown)')"): \
+                they end at Unicode 12, so letters added in Unicode 13 and 14 are refused too
+                """)
         case IDN2_2HYPHEN.rawValue where label != nil:
             return DomainNameError("label '\(shown)' has '--' in the 3rd and 4th places, which is reserved for encodings like xn--")
         default:
