@@ -179,7 +179,7 @@ struct DomainListReaderTests {
         #expect(try read(path) == [
             .domain("a,b", line: 1),
             .domain("quoted \"name\".com", line: 2, drop: utc(2025, 10, 27)),
-            .domain("multi\rline.com", line: 3, drop: utc(2025, 10, 27)),
+            .domain("multi\r\nline.com", line: 3, drop: utc(2025, 10, 27)),
             .domain("next.com", line: 5, drop: utc(2025, 10, 28)),
         ])
     }

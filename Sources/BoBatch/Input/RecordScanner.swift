@@ -117,7 +117,10 @@ struct RecordScanner {
 
     private mutating func rescanAfterFirstLine(pending: UInt8?, terminator: UInt8?) {
         guard let cut = firstLineEnd else { return }
-        var again = Array(record[cut...])
+        // The first line's break was kept whole; an LF after its CR is not a line of its own.
+        var start = cut
+        if start < record.count, record[start] == Self.lf, record[start - 1] == Self.cr { start += 1 }
+        var again = Array(record[start...])
         if let pending { again.append(pending) }
         if let terminator { again.append(terminator) }
         again.append(contentsOf: replay[replayPosition...])
@@ -140,6 +143,9 @@ struct RecordScanner {
         var atFieldStart = true
         var atRecordStart = true
         var sawByte = false
+        /// A CR inside quotes was just kept: an LF right after it is the rest of a CR LF, kept too (RFC 4180 field
+        /// text is read back as written), on the same line count.
+        var quotedCR = false
 
         while true {
             guard let byte = try nextByte() else {
@@ -155,6 +161,13 @@ struct RecordScanner {
                 if byte == Self.lf { continue }
             }
             sawByte = true
+            if quotedCR {
+                quotedCR = false
+                if byte == Self.lf && inQuotes && !quoteMayClose {
+                    if let event = try append(byte, inQuotes: true) { return event }
+                    continue
+                }
+            }
 
             if inQuotes {
                 if quoteMayClose {
@@ -171,7 +184,7 @@ struct RecordScanner {
                     } else if byte == Self.lf || byte == Self.cr {
                         if let event = try append(byte, inQuotes: true) { return event }
                         nextLine += 1
-                        if byte == Self.cr { skipLF = true }
+                        if byte == Self.cr { quotedCR = true }
                         if firstLineEnd == nil { firstLineEnd = record.count }
                         continue
                     }
