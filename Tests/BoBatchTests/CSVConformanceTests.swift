@@ -154,3 +154,21 @@ enum CSVCorpus {
         #expect(rows.dropFirst(2).first?.first == "Once upon \r\na time")
     }
 }
+
+@Suite struct CRLFInQuotesTests {
+    /// A quote that never closes in a CR LF file: the lines it swallowed are read again with their own numbers.
+    @Test func unterminatedQuoteInACRLFFileKeepsLineNumbers() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("bo-batch-crlf-\(UUID().uuidString).csv")
+        try Data("a.com,1\r\n\"b.com,2\r\nc.com,3\r\nd.com,4\r\n".utf8).write(to: url)
+        defer { try? FileManager.default.removeItem(at: url) }
+        let reader = try DomainListReader(path: url.path, options: InputOptions())
+        var seen: [String] = []
+        while let item = try reader.next() {
+            switch item {
+            case .domain(let text, let location, _): seen.append("\(location.line) \(text)")
+            case .problem(let location, let text, _): seen.append("\(location.line) problem \(text)")
+            }
+        }
+        #expect(seen == ["1 a.com", "2 problem \"b.com,2", "3 c.com", "4 d.com"])
+    }
+}

@@ -247,3 +247,41 @@ enum IDNADifference: String, CaseIterable, Sendable {
         #expect(listed.holds(for: test, actual: actual), "listed as \(listed.rawValue), but that reason does not hold: \(shown)")
     }
 }
+
+/// The bugs the conformance file found, and the reasons a person reads, one by one.
+@Suite struct IDNAFixesTests {
+    static func reason(_ text: String) -> String? {
+        do throws(DomainNameError) { _ = try DomainNameNormalizer.normalize(text); return nil } catch { return error.reason }
+    }
+
+    @Test("≠ ≮ ≯ are refused as Unicode and as xn-- labels (UTS #46 STD3)", arguments: [
+        "≠.com", "a≠b.com", "≮x.de", "x≯.de", "xn--1ch.com", "xn--jbf911clb.com", "shop.xn--1ch.net",
+    ])
+    func std3(_ text: String) throws {
+        let reason = try #require(Self.reason(text), "\(text) was accepted")
+        #expect(reason.contains("STD3"), "\(reason)")
+    }
+
+    @Test func aLabelsMustRoundTrip() throws {
+        // `a⒈`: libidn2 decodes it, but ⒈ is mapped (to "1."), so this is not how any name encodes.
+        let reason = try #require(Self.reason("xn--a-ecp.com"))
+        #expect(reason.contains("xn--a-ecp"), "\(reason)")
+        #expect(Self.reason("xn--zzzzzzzz.com") != nil)
+        #expect(try DomainNameNormalizer.normalize("XN--BCHER-KVA.de") == "xn--bcher-kva.de")
+        #expect(try DomainNameNormalizer.normalize("bücher.xn--p1ai") == "xn--bcher-kva.xn--p1ai")
+    }
+
+    @Test("letters of Unicode 13 and 14 are unassigned for this libidn2, and the reason says so", arguments: [
+        "\u{08C7}a.com",       // ARABIC LETTER LAM WITH SMALL ARABIC LETTER TAH ABOVE, Unicode 13
+        "a\u{0D04}.com",       // MALAYALAM LETTER VEDIC ANUSVARA, Unicode 13
+        "\u{1E290}.com",       // TOTO LETTER PA, Unicode 14
+    ])
+    func unassigned(_ text: String) throws {
+        let reason = try #require(Self.reason(text), "accepted")
+        #expect(reason.contains("Unicode 12") && reason.contains("Unicode 13 and 14"), "\(reason)")
+    }
+
+    @Test func unicode12LettersStillPass() throws {
+        #expect(try DomainNameNormalizer.normalize("\u{1E2C0}.com") == "xn--l14h.com")  // WANCHO LETTER AA, Unicode 12
+    }
+}

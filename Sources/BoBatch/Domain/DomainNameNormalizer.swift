@@ -266,7 +266,7 @@ enum DomainNameNormalizer {
             }
             if let bad = uLabel.unicodeScalars.first(where: isSTD3Disallowed) {
                 throw DomainNameError("""
-                    contains '\(bad)' (\(codePoint(bad.value)))\(uLabel == aLabel ? "" : " in label '\(excerpt(aLabel[...]))'"), which \
+                    contains '\(bad)' (\(codePoint(bad.value))) in '\(excerpt(uLabel[...]))' (\(excerpt(aLabel[...]))), which \
                     domain names cannot have: UTS #46 with STD3 rules disallows it, as it stands for '\(std3Base(bad))' with a stroke
                     """)
             }
