@@ -89,7 +89,12 @@ struct CSVDialect: Sendable, Hashable {
 enum ColumnName {
     /// In order of preference: a file with both "domain" and "name" columns means the first.
     static let domain = ["domain", "domain name", "domainname", "name"]
-    static let dropDate = ["drop date", "dropdate", "date", "delete date", "deletion date", "expires"]
+    /// `release date`: the .se/.nu lists (`release_date`, Internetstiftelsen's `release_at`); `finalizationdate`:
+    /// HEXONET's QueryDomainPendingDeleteList; `date available`: pool.com-style lists.
+    static let dropDate = [
+        "drop date", "dropdate", "date", "delete date", "deletion date", "expires", "release date", "release at",
+        "finalization date", "finalizationdate", "date available", "available date", "drop time",
+    ]
     static let email = ["email", "e-mail", "whois email"]
     /// Some lists split the name from its TLD (`example` | `com`); used only alongside a header.
     static let tld = ["tld", "extension"]

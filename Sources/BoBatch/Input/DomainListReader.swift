@@ -37,6 +37,8 @@ public final class DomainListReader {
     private var format: Format = .plain
     /// Problems met while looking for the first data line, handed out before anything else.
     private var pending: [InputItem] = []
+    /// The leading title or timestamp line that was skipped (registry dumps start with one), for a note.
+    public private(set) var skippedTitle: SkippedLine?
 
     /// Opens `path` ("-" for standard input) and reads far enough to know its format and columns.
     public init(path: String, options: InputOptions) throws(InputFileError) {
@@ -97,7 +99,7 @@ public final class DomainListReader {
         let location = SourceLocation(file: displayName, line: line)
         switch format {
         case .plain:
-            return .domain(text: Self.unquoted(text.trimmingSpacesAndTabs()), location: location, attributes: DomainAttributes())
+            return Self.plainItem(Self.unquoted(text.trimmingSpacesAndTabs()), location: location)
         case .csv(let dialect, let columns):
             let split = dialect.split(bytes[...])
             if split.strayTextAfterQuote && spansLines {
@@ -106,6 +108,27 @@ public final class DomainListReader {
             }
             return item(fields: split.fields, columns: columns, location: location, bytes: bytes)
         }
+    }
+
+    /// One line of a plain list. Two shapes beyond the bare name: `domain<spaces>date` (the .se/.nu release
+    /// lists, `bardate_domains.txt`), where the date is the drop date, and a Markdown bullet `- domain`.
+    /// A line whose second part is not a date is left whole, so the normalizer reports its space.
+    private static func plainItem(_ text: String, location: SourceLocation) -> InputItem {
+        let space = UInt8(ascii: " "), tab = UInt8(ascii: "\t")
+        var text = text
+        if text.utf8.count > 2, let first = text.utf8.first, first == UInt8(ascii: "-") || first == UInt8(ascii: "*"),
+           text.utf8.dropFirst().first == space {
+            text = String(text.dropFirst(2)).trimmingSpacesAndTabs()
+        }
+        // The common case, a bare name: one look at its bytes.
+        guard let gap = text.utf8.firstIndex(where: { $0 == space || $0 == tab }) else {
+            return .domain(text: text, location: location, attributes: DomainAttributes())
+        }
+        let rest = String(text[gap...]).trimmingSpacesAndTabs()
+        if let drop = DropDateParser.parse(rest) {
+            return .domain(text: String(text[..<gap]), location: location, attributes: DomainAttributes(dropTime: drop))
+        }
+        return .domain(text: text, location: location, attributes: DomainAttributes())
     }
 
     private func item(fields: [String], columns: Columns, location: SourceLocation, bytes: [UInt8]) -> InputItem? {
@@ -157,7 +180,12 @@ public final class DomainListReader {
         while true {
             let event = try scanner.next()
             guard try keepLooking(event) else { break }
-            if case .record = event {
+            if case .record(let line, _) = event {
+                if skippedTitle == nil, let kind = Self.titleKind(scanner.record, delimiter: options.delimiter) {
+                    let location = SourceLocation(file: displayName, line: line)
+                    skippedTitle = SkippedLine(location: location, text: PrintableExcerpt.make(scanner.record), kind: kind)
+                    continue
+                }
                 delimiter = options.delimiter ?? CSVDialect.detectDelimiter(in: scanner.record)
                 scanner.rewindRecord()
                 break
@@ -194,6 +222,23 @@ public final class DomainListReader {
             }
         }
         format = .csv(dialect, try Self.columns(requested: requested, header: header, name: displayName, path: path))
+    }
+
+    /// Whether the first data line is a title or a timestamp rather than data: registry dumps start with one
+    /// (the .pl list: `2023-04-18 08:23:59 MEST`, then a blank line, then names). A timestamp is a line whose
+    /// first word is a date; a title has several words separated by spaces, the first of them without a dot
+    /// (so `example.com junk` is still data, reported as invalid). Neither has a field delimiter (`,` `;` tab),
+    /// so a CSV row that starts with a date stays data.
+    static func titleKind(_ bytes: [UInt8], delimiter: UInt8?) -> SkippedLine.Kind? {
+        guard !bytes.contains(0), let text = String(validating: bytes, as: UTF8.self) else { return nil }
+        let words = text.split(whereSeparator: { $0 == " " || $0 == "\t" })
+        let delimiters = delimiter.map { [$0] } ?? CSVDialect.candidates
+        guard let first = words.first, !bytes.contains(where: delimiters.contains) else { return nil }
+        // `- name`: the first item of a Markdown list is data.
+        if first == "-" || first == "*" { return nil }
+        if DropDateParser.parse(first) != nil { return .timestamp }
+        guard words.count >= 2, !first.contains(".") else { return nil }
+        return .title
     }
 
     /// Queues the problems met before the first data record; `false` once there is nothing left to look at.
@@ -322,5 +367,22 @@ public final class DomainListReader {
         if bytes % (1024 * 1024) == 0 { return "\(bytes / (1024 * 1024)) MiB" }
         if bytes % 1024 == 0 { return "\(bytes / 1024) KiB" }
         return "\(bytes) bytes"
+    }
+}
+
+/// A leading line skipped as not being data, shown to the user as a note rather than an invalid domain.
+public struct SkippedLine: Sendable, Hashable {
+    public enum Kind: String, Sendable, Hashable {
+        case title
+        case timestamp
+    }
+
+    public var location: SourceLocation
+    /// A printable excerpt of the line.
+    public var text: String
+    public var kind: Kind
+
+    public var notice: String {
+        "\(location): skipped the leading \(kind.rawValue) line '\(text)': it is not a domain"
     }
 }

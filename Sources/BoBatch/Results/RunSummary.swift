@@ -20,6 +20,8 @@ public struct RunSummary: Sendable, Codable {
         public var newDomains: Int
         public var duplicates: Int
         public var invalid: Int
+        /// Leading title or timestamp lines skipped with a note (registry dumps start with one), not invalid.
+        public var skippedTitleLines: Int = 0
     }
 
     public var run: String

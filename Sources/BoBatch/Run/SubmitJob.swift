@@ -57,6 +57,7 @@ public final class SubmitJob: Sendable {
                     summary.invalid += 1
                     continue
                 }
+                if let title = reader.skippedTitle { notice(InputNotice(message: title.notice)); summary.skippedTitleLines += 1 }
                 do {
                     while let item = try reader.next() {
                         summary.linesRead += 1
