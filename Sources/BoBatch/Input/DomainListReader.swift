@@ -6,7 +6,8 @@ import Glibc
 /// Reads one list of domains (a plain list or a CSV export) record by record, in constant memory.
 ///
 /// The format is decided once per file, from its first data line: a `,` `;` or tab outside quotes makes it
-/// CSV, otherwise it is one domain per line. Lines that cannot be read become `.problem` items and reading goes
+/// CSV, otherwise it is one domain per line (optionally followed by spaces and a drop date). A leading title or
+/// timestamp line, as registry dumps have, is skipped and kept in ``skippedTitle`` for a note. Lines that cannot be read become `.problem` items and reading goes
 /// on; only a file that cannot be used at all throws. Not thread-safe: one consumer per reader.
 public final class DomainListReader {
     private enum Format {
