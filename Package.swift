@@ -30,13 +30,15 @@ let package = Package(
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
         .systemLibrary(name: "CIDN2", pkgConfig: "libidn2", providers: [.apt(["libidn2-dev"])]),
+        // Compressed lists (.gz, .zip members) are inflated while they are read, by the system zlib.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         .target(name: "BoBatchHTTP", dependencies: ["CCurl"], swiftSettings: strict),
         .target(name: "BoBatchXML", dependencies: ["CLibXML2"], swiftSettings: strict),
         .target(
             name: "BoBatch",
             dependencies: [
-                "BoBatchHTTP", "BoBatchXML", "CIDN2",
+                "BoBatchHTTP", "BoBatchXML", "CIDN2", "CZlib",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // SQLite's C API, for the ingest's per-line INSERT (Ledger.swift's LineInsert).
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),

@@ -13,6 +13,10 @@ struct SubmitCommand: AsyncParsableCommand {
             header optional). '#' starts a comment. '-' reads standard input.
             Unicode names are converted to ASCII (IDNA). A drop date column feeds
             1API's cutoff; an email column feeds DNSPod.
+            COMPRESSED lists are read as they are, never unpacked to disk (told
+            by their first bytes, stdin too): gzip (.gz), and zip (.zip), whose
+            text members are each read as a list named LIST.zip:MEMBER (others
+            are skipped with a note; --member NAME reads just that one).
 
             CREDENTIALS come from the environment, never from arguments (or from
             NAME_FILE, a file only you can read):
@@ -76,6 +80,9 @@ struct SubmitCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("CSV delimiter: ',', ';' or 'tab'. Default: detected.", valueName: "char"))
     var delimiter: String?
 
+    @Option(help: ArgumentHelp("In a zip archive, read only this member (its path in the archive, or its file name). Default: every text member.", valueName: "name"))
+    var member: String?
+
     @Option(help: ArgumentHelp("Days an earlier run's placement keeps a domain from being sent again to the same provider.", valueName: "days"))
     var rememberDays: Int = 30
 
@@ -108,6 +115,7 @@ struct SubmitCommand: AsyncParsableCommand {
         var options = InputOptions()
         options.column = column
         if let delimiter { options.delimiter = try Self.delimiterByte(delimiter) }
+        options.member = member
 
         let runName = run ?? Self.defaultRunName(files)
         // Sandbox runs keep their own ledger and results: a real run of the same file must never find
@@ -282,7 +290,10 @@ struct SubmitCommand: AsyncParsableCommand {
 
     static func defaultRunName(_ files: [String]) -> String {
         guard let first = files.first, first != "-" else { return "stdin" }
-        let base = ((first as NSString).lastPathComponent as NSString).deletingPathExtension
+        var file = (first as NSString).lastPathComponent
+        // drops.txt.gz names its run "drops", as drops.txt does.
+        if ["gz", "zip"].contains((file as NSString).pathExtension.lowercased()) { file = (file as NSString).deletingPathExtension }
+        let base = (file as NSString).deletingPathExtension
         return base.isEmpty || base.hasPrefix(".") ? "run" : base
     }
 

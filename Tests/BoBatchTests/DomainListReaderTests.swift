@@ -294,7 +294,8 @@ struct DomainListReaderTests {
         let binaryPath = try scratch.file("image.bin", bytes: binary)
         #expect(openError(binaryPath) == "\(binaryPath) looks like a binary file, not a domain list; pass a text file with one domain per line, or a CSV")
         let gzipPath = try scratch.file("list.txt.gz", bytes: [0x1F, 0x8B, 0x08, 0x00, 0x00])
-        #expect(openError(gzipPath) == "\(gzipPath) is gzip-compressed; decompress it first (gunzip -k \(gzipPath))")
+        // Gzip is read (see CompressedInputTests); these 5 bytes are only the start of a header.
+        #expect(openError(gzipPath)?.hasPrefix("\(gzipPath): the gzip data is cut short") == true)
         let utf16Path = try scratch.file("u16.txt", bytes: [0xFF, 0xFE, 0x61, 0x00, 0x2E, 0x00])
         #expect(openError(utf16Path) == "\(utf16Path) is UTF-16 text; save it as UTF-8")
 

@@ -29,8 +29,6 @@ public final class DomainListReader {
     private static let maxProblemsBeforeData = 64
     private static let sampleBytes = 4096
 
-    private let fd: Int32
-    private let ownsDescriptor: Bool
     private let inputPath: String
     private let displayName: String
     private let maxLineBytes: Int
@@ -41,32 +39,31 @@ public final class DomainListReader {
     /// The leading title or timestamp line that was skipped (registry dumps start with one), for a note.
     public private(set) var skippedTitle: SkippedLine?
 
-    /// Opens `path` ("-" for standard input) and reads far enough to know its format and columns.
-    public init(path: String, options: InputOptions) throws(InputFileError) {
-        inputPath = path
-        displayName = path == "-" ? "stdin" : path
-        maxLineBytes = max(1, options.maxLineBytes)
-        if path == "-" {
-            fd = STDIN_FILENO
-            ownsDescriptor = false
-        } else {
-            fd = try Self.open(path)
-            ownsDescriptor = true
-        }
-        scanner = RecordScanner(fd: fd, path: path, displayName: displayName, maxRecordBytes: maxLineBytes)
-        do {
-            let sample = try scanner.peekStart(minimum: Self.sampleBytes)
-            try Self.checkLooksLikeText(sample, name: displayName, path: path)
-            if sample.starts(with: [0xEF, 0xBB, 0xBF]) { scanner.skipStartBytes(3) }
-            try detectFormat(options: options, path: path)
-        } catch {
-            if ownsDescriptor { close(fd) }
-            throw error
+    /// Opens `path` ("-" for standard input), a text file or a gzip-compressed one, and reads far enough to know
+    /// its format and columns. A zip archive holds several lists: ``ListInputs`` opens each of its members.
+    public convenience init(path: String, options: InputOptions) throws(InputFileError) {
+        let file = PeekableSource(try FileSource(path: path))
+        let name = path == "-" ? "stdin" : path
+        switch InputPacking(magic: try file.peek(4)) {
+        case .gzip:
+            try self.init(source: GzipSource(file, path: path, displayName: name), path: path, displayName: name, options: options)
+        case .zip:
+            throw InputFileError(path: path, message: "\(name) is a zip archive: each member is a list of its own, read through ListInputs")
+        case .none:
+            try self.init(source: file, path: path, displayName: name, options: options)
         }
     }
 
-    deinit {
-        if ownsDescriptor { close(fd) }
+    /// Reads `source` (a file, or a decompressor over one), named `displayName` in what it reports.
+    init(source: any ByteSource, path: String, displayName: String, options: InputOptions) throws(InputFileError) {
+        inputPath = path
+        self.displayName = displayName
+        maxLineBytes = max(1, options.maxLineBytes)
+        scanner = RecordScanner(source: source, maxRecordBytes: maxLineBytes)
+        let sample = try scanner.peekStart(minimum: Self.sampleBytes)
+        try Self.checkLooksLikeText(sample, name: displayName, path: path)
+        if sample.starts(with: [0xEF, 0xBB, 0xBF]) { scanner.skipStartBytes(3) }
+        try detectFormat(options: options, path: path)
     }
 
     /// The next record, or `nil` at the end. Throws only when reading fails midway.
@@ -321,27 +318,6 @@ public final class DomainListReader {
     }
 
     // MARK: - Opening
-
-    private static func open(_ path: String) throws(InputFileError) -> Int32 {
-        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 {
-            let code = errno
-            switch code {
-            case ENOENT, ENOTDIR:
-                throw InputFileError(path: path, message: "\(path): no such file; check the path")
-            case EACCES, EPERM:
-                throw InputFileError(path: path, message: "\(path): permission denied; make the file readable (chmod +r) or run as a user who can read it")
-            default:
-                throw InputFileError(path: path, message: "cannot open \(path): \(String(cString: strerror(code)))")
-            }
-        }
-        var info = stat()
-        if fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFDIR {
-            close(fd)
-            throw InputFileError(path: path, message: "\(path) is a directory; pass the files in it instead (for example \(path)/*.txt)")
-        }
-        return fd
-    }
 
     /// Refuses files that are plainly not text, before they turn into thousands of problem lines.
     private static func checkLooksLikeText(_ sample: ArraySlice<UInt8>, name: String, path: String) throws(InputFileError) {

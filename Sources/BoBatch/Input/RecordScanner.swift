@@ -31,9 +31,8 @@ struct RecordScanner {
 
     var mode: Mode
     let maxRecordBytes: Int
-    private let fd: Int32
-    private let path: String
-    private let displayName: String
+    /// A file, or a decompressor over one (see ``ByteSource``), read straight into `buffer`.
+    private let source: any ByteSource
 
     private var buffer: [UInt8]
     private var position = 0
@@ -42,6 +41,8 @@ struct RecordScanner {
     /// Bytes to read again before the stream: a rewound record, or the lines an unterminated quote swallowed.
     private var replay: [UInt8] = []
     private var replayPosition = 0
+    /// A read that failed after the start of the input was buffered: thrown once those bytes are used up.
+    private var pendingError: InputFileError?
 
     /// The raw bytes of the last record (terminator excluded), at most `maxRecordBytes`.
     private(set) var record: [UInt8] = []
@@ -54,10 +55,8 @@ struct RecordScanner {
     /// A CR ended the last line; an LF right after it belongs to the same line break.
     private var skipLF = false
 
-    init(fd: Int32, path: String, displayName: String, maxRecordBytes: Int, mode: Mode = .lines) {
-        self.fd = fd
-        self.path = path
-        self.displayName = displayName
+    init(source: any ByteSource, maxRecordBytes: Int, mode: Mode = .lines) {
+        self.source = source
         self.maxRecordBytes = max(1, maxRecordBytes)
         self.mode = mode
         self.buffer = [UInt8](repeating: 0, count: Self.chunkSize)
@@ -77,8 +76,16 @@ struct RecordScanner {
 
     /// Reads until `minimum` bytes are buffered (or the input ends) and returns them, unconsumed.
     mutating func peekStart(minimum: Int) throws(InputFileError) -> ArraySlice<UInt8> {
-        while end < min(minimum, buffer.count), !reachedEOF {
-            let count = try readInto(from: end)
+        while end < min(minimum, buffer.count), !reachedEOF, pendingError == nil {
+            let count: Int
+            do {
+                count = try readInto(from: end)
+            } catch {
+                // The lines before the damage (a cut-short .gz, say) are read first, then the error is thrown.
+                if end == position { throw error }
+                pendingError = error
+                break
+            }
             if count == 0 { reachedEOF = true } else { end += count }
         }
         return buffer[position..<end]
@@ -311,16 +318,12 @@ struct RecordScanner {
     }
 
     private mutating func readInto(from offset: Int) throws(InputFileError) -> Int {
-        while true {
-            let (count, error) = buffer.withUnsafeMutableBytes { raw -> (Int, Int32) in
-                let result = read(fd, raw.baseAddress! + offset, raw.count - offset)
-                return (result, result < 0 ? errno : 0)
-            }
-            if count >= 0 { return count }
-            if error == EINTR { continue }
-            let reason = String(cString: strerror(error))
-            throw InputFileError(path: path, message: "error reading \(displayName): \(reason); check the file and run again")
+        if let pendingError { throw pendingError }
+        let source = self.source
+        let result = buffer.withUnsafeMutableBytes { raw in
+            Result { () throws(InputFileError) -> Int in try source.read(into: UnsafeMutableRawBufferPointer(rebasing: raw[offset...])) }
         }
+        return try result.get()
     }
 
     private static func isSpace(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }

@@ -47,13 +47,15 @@ public final class SubmitJob: Sendable {
         var summary = RunSummary.InputSummary(files: plan.inputs, linesRead: 0, domains: 0, newDomains: 0, duplicates: 0, invalid: 0)
         var read = 0
         let tally = try ledger.ingestInput(run: plan.run) { sink in
-            for path in plan.inputs {
+            // One input per file, or per member of a zip archive (ListInputs: compressed lists are read streamed).
+            for input in ListInputs(paths: plan.inputs, options: plan.inputOptions) {
                 let reader: DomainListReader
                 do {
-                    reader = try DomainListReader(path: path, options: plan.inputOptions)
+                    guard let opened = try input.open(note: { notice(InputNotice(message: $0)) }) else { continue }
+                    reader = opened
                 } catch let error as InputFileError {
                     notice(InputNotice(message: error.description))
-                    try sink.invalid(file: path == "-" ? "stdin" : path, line: 0, text: "", reason: error.message)
+                    try sink.invalid(file: input.name, line: 0, text: "", reason: error.message)
                     summary.invalid += 1
                     continue
                 }
