@@ -3,7 +3,8 @@ import Foundation
 
 /// The plan on screen: one line per provider, then the totals; `plan.json` holds the rest.
 enum PlanPrinter {
-    static func lines(_ plan: SendPlan, file: String) -> [String] {
+    /// `file`: where `plan.json` was written, if it was.
+    static func lines(_ plan: SendPlan, file: String?) -> [String] {
         var out: [String] = []
         for p in plan.providers {
             var text = "plan: \(p.provider.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)) "
@@ -16,17 +17,18 @@ enum PlanPrinter {
                 text += "nothing to send" + (extras.isEmpty ? "" : " (\(extras.joined(separator: ", ")))")
             } else {
                 text += "\(p.toSend) to send" + (extras.isEmpty ? "" : " (\(extras.joined(separator: ", ")))")
-                text += ", \(p.requests) request\(p.requests == 1 ? "" : "s"), ≥ \(duration(p.estimatedSeconds)) at \(p.pacing.threads) × \(p.pacing.perMinute.formatted(.number.precision(.fractionLength(0...1))))/min"
+                let time = p.estimatedSeconds < 1 ? "under 1 s" : "≥ \(duration(p.estimatedSeconds))"
+                text += ", \(p.requests) request\(p.requests == 1 ? "" : "s"), \(time) at \(p.pacing.threads) × \(p.pacing.perMinute.formatted(.number.precision(.fractionLength(0...1))))/min"
             }
             text += "; " + money(p.exposure)
             out.append(text)
         }
         var total: [String] = plan.totals.map { t in
-            "\(t.thisInvocation) \(t.currency) now (\(t.runTotal) \(t.currency) for the run with what it held before)"
+            "up to \(t.thisInvocation) \(t.currency) now" + (t.runTotal == t.thisInvocation ? "" : " (\(t.runTotal) \(t.currency) with what earlier invocations of the run hold)")
         }
         if !plan.unknownPrices.isEmpty { total.append("unknown: set \(plan.unknownPrices.joined(separator: ", "))") }
         if !total.isEmpty { out.append("plan: money    " + total.joined(separator: "; ")) }
-        out.append("plan: \(file)")
+        if let file { out.append("plan: \(file)") }
         return out
     }
 

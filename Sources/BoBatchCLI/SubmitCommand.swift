@@ -215,7 +215,8 @@ struct SubmitCommand: AsyncParsableCommand {
         let planned = try Self.orStopped { try job.makeSendPlan(prices: prices, caps: caps, dryRun: dryRun) }
         let planFailures = planned.unwritten.map { [$0] } ?? []
         if dryRun || !quiet || !planned.outcome.stoppedBy.isEmpty {
-            for line in PlanPrinter.lines(planned.outcome.plan, file: (resultsDir as NSString).appendingPathComponent("plan.json")) { Terminal.error(line) }
+            let file = dryRun || !caps.isEmpty ? (resultsDir as NSString).appendingPathComponent("plan.json") : nil
+            for line in PlanPrinter.lines(planned.outcome.plan, file: file) { Terminal.error(line) }
         }
         if !planned.outcome.stoppedBy.isEmpty {
             for reason in planned.outcome.stoppedBy { Terminal.error("bo-batch: nothing was sent: \(reason)") }

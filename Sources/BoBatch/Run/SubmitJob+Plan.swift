@@ -7,8 +7,10 @@ extension SubmitJob {
     ///
     /// Unless `dryRun` or a cap stops the run, the caps are then applied to the ledger: under `--cap-mode first`
     /// the pairs past a cap become `skipped` (code `cap`), and pairs an earlier invocation's cap skipped that this
-    /// one allows are pending again. `plan.json` is written last, atomically, beside `summary.json`; a failure to
-    /// write it is returned (the run goes on; the summary counts it), a ledger failure is thrown.
+    /// one allows are pending again. `plan.json` is written last, atomically, beside `summary.json`, by a dry run and
+    /// by a run with a cap (whose decision it records); a plain run prints its plan only, so that its results
+    /// directory holds what it always held. A failure to write it is returned (the run goes on; the summary counts
+    /// it), a ledger failure is thrown.
     public func makeSendPlan(
         prices: [ProviderID: ProviderPrice], caps: Caps, dryRun: Bool, now: Date = Date()
     ) throws -> (outcome: PlanOutcome, unwritten: ResultFileFailure?) {
@@ -30,6 +32,7 @@ extension SubmitJob {
                 try ledger.applyCap(run: run, provider: id, keepThrough: outcome.keepThrough[id], reason: outcome.capReason[id] ?? "not sent: a cap was reached", now: now)
             }
         }
+        guard dryRun || !caps.isEmpty else { return (outcome, nil) }
         do {
             try Self.writePlan(outcome.plan, directory: writer.directory)
             return (outcome, nil)
