@@ -358,7 +358,7 @@ import Testing
     @Test func aCapStoppedInvocationExitsTwoWhateverElseHappened() throws {
         let facts = ExitFacts(counts: [.yay: [.pending: 3]], resumable: 3, invalidInputs: 2, invocation: InvocationFacts(dryRun: true, capStopped: true))
         #expect(ExitStatus.decide(facts) == .usage)
-        #expect(ExitStatus.meaning(of: facts).contains("over a cap"))
+        #expect(ExitStatus.meaning(of: facts).hasPrefix("stopped by a cap before anything was sent"))
         // Facts stored before caps existed still decode.
         let old = #"{"dryRun":false,"haltedLanes":["gname"],"interrupted":false,"unwrittenResultFiles":0}"#
         #expect(try JSONDecoder().decode(InvocationFacts.self, from: Data(old.utf8)) == InvocationFacts(haltedLanes: [.gname]))

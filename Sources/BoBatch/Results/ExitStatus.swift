@@ -71,7 +71,7 @@ public enum ExitStatus: Int32, Sendable, Codable, CaseIterable {
     public static func meaning(of facts: ExitFacts) -> String {
         let status = decide(facts)
         if facts.invocation.capStopped {
-            return "the plan is over a cap (--max-domains/--max-spend; plan.json says which and by how much); nothing was sent"
+            return "stopped by a cap before anything was sent: the plan is over --max-domains/--max-spend, or a spend cap needs a price not stated (plan.json says which)"
         }
         if facts.invocation.dryRun, status != .resultFilesUnwritten {
             return "dry run: input read, checked and recorded; nothing sent" + (facts.invalidInputs > 0 ? "; some input is not a domain (invalid.tsv)" : "")

@@ -98,14 +98,14 @@ public struct ProviderPrice: Sendable, Equatable {
         }
     }
 
-    /// For an unknown price: what to set, with an example.
+    /// For an unknown price (or one without its currency): what to set, with an example.
     public var fix: String? {
         guard kind != .none, money == nil, let variable else { return nil }
         if amount != nil, currency == nil {
             return "\(variable) has no currency: write it with the account's, e.g. \(variable)='\(Money.format(amount!, scale: scale)) USD'"
         }
         let example = provider == .gname ? "10.00 USD" : provider == .yay ? "2.50 GBP" : "8.00 USD"
-        return "unknown: set \(variable)=AMOUNT CURRENCY, e.g. \(variable)='\(example)'"
+        return "set \(variable)=AMOUNT CURRENCY, e.g. \(variable)='\(example)'"
     }
 }
 

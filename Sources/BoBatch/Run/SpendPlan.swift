@@ -223,7 +223,7 @@ public enum SpendPlanner {
             let perProvider = caps.maxSpendPer[id]
             if price.money == nil, perProvider != nil || !caps.maxSpend.isEmpty {
                 let cap = perProvider.map { "--max-spend \(id.rawValue)=\($0)" } ?? "--max-spend \(caps.maxSpend.values.map(\.description).sorted().joined(separator: ", "))"
-                stopped.append("\(cap) cannot be checked: \(id.rawValue)'s price is \(price.fix ?? "unknown")")
+                stopped.append("\(cap) cannot be checked without \(id.rawValue)'s price: \(price.fix ?? "it is unknown")")
             } else if let cap = perProvider, let money = price.money, money.currency != cap.currency {
                 stopped.append("--max-spend \(id.rawValue)=\(cap): \(price.variable ?? id.rawValue) is in \(money.currency), the cap in \(cap.currency); bo-batch converts no currencies: give the cap in \(money.currency)")
             }
@@ -314,7 +314,7 @@ public enum SpendPlanner {
     static func exposure(_ price: ProviderPrice, committed: Int, sending: Int) -> SendPlan.Exposure {
         var e = SendPlan.Exposure(
             kind: price.kind, meaning: price.meaning, variable: price.variable, known: false, perDomain: nil, currency: price.currency,
-            thisInvocation: nil, before: nil, runTotal: nil, note: price.fix)
+            thisInvocation: nil, before: nil, runTotal: nil, note: price.fix.map { price.amount == nil ? "unknown: \($0)" : $0 })
         guard let amount = price.amount else { return e }
         let scale = price.scale
         e.perDomain = Money.format(amount, scale: scale)
