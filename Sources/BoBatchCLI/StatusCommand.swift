@@ -62,6 +62,7 @@ struct StatusCommand: ParsableCommand {
     /// What the last invocation adds to the pairs, if anything.
     static func note(_ facts: InvocationFacts) -> String? {
         var parts: [String] = []
+        if facts.capStopped { parts.append("stopped by a cap before anything was sent (plan.json in the results says which)") }
         if facts.dryRun { parts.append("dry run, nothing sent") }
         if !facts.haltedLanes.isEmpty { parts.append("halted: \(facts.haltedLanes.map(\.rawValue).joined(separator: ", ")) (the failed pairs' messages name the fix)") }
         if facts.interrupted { parts.append("interrupted by a signal") }

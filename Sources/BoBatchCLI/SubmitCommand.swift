@@ -36,6 +36,14 @@ struct SubmitCommand: AsyncParsableCommand {
             nothing settled is sent again, and anything unclear is looked up at
             the provider before it is resent.
 
+            PLAN AND CAPS: before anything is sent, the plan (per provider: domains
+            to send, requests, time at the pacing in force, money exposure) is
+            printed and written to DIR/plan.json. Prices: YAY_PRICE (charged per
+            POST), DYNADOT_PRICE (paid if caught), ONEAPI_PRICE (deposit),
+            GNAME_MAX_PRICE (most frozen), each as AMOUNT CURRENCY ('2.50 GBP').
+            A plan over --max-domains or --max-spend sends nothing (exit 2), or,
+            with --cap-mode first, the first domains up to the cap.
+
             RESULTS: DIR/<domain>.json per domain, DIR/invalid.tsv, DIR/summary.json
             (DIR: --out, default results/RUN; results/sandbox/RUN with --sandbox).
             Names over 195 characters get a shortened file name (see README);
@@ -45,6 +53,8 @@ struct SubmitCommand: AsyncParsableCommand {
               bo-batch submit --sandbox samples/drops-2025-10-27.txt
               DYNADOT_API_KEY_FILE=~/.dynadot-key bo-batch submit drops.txt
               bo-batch submit --provider dynadot,gname --column Domain today.csv
+              YAY_PRICE='2.50 GBP' bo-batch submit --dry-run --max-spend 50GBP drops.txt
+              bo-batch submit --max-domains 500 --max-spend yay=20GBP --cap-mode first drops.txt
 
             EXIT CODES
             \(ExitCodeHelp.table)
@@ -98,6 +108,15 @@ struct SubmitCommand: AsyncParsableCommand {
     @Flag(name: .shortAndLong, help: "Log every lane decision (sends, refusals, lookups, splits) to stderr.")
     var verbose = false
 
+    @Option(name: .customLong("max-domains"), help: ArgumentHelp("The most domains each provider may be sent in this run, earlier invocations included; PROVIDER=N for one provider (repeatable).", valueName: "n|provider=n"))
+    var maxDomains: [String] = []
+
+    @Option(name: .customLong("max-spend"), help: ArgumentHelp("The most this run may cost or freeze, per currency over every provider priced in it (20GBP, '20 GBP'), or for one provider (yay=20GBP); repeatable. Needs the prices (YAY_PRICE, ...).", valueName: "amountCUR|provider=amountCUR"))
+    var maxSpend: [String] = []
+
+    @Option(name: .customLong("cap-mode"), help: ArgumentHelp("When the plan is over a cap: 'stop' sends nothing and exits 2 (the default); 'first' sends the first domains in input order up to it and records the rest as skipped.", valueName: "stop|first"))
+    var capMode: String?
+
     mutating func validate() throws {
         if files.isEmpty { throw ValidationError("give at least one domain list, e.g. bo-batch submit drops.txt") }
         if sandboxFaults != nil, !sandbox { throw ValidationError("--sandbox-faults needs --sandbox") }
@@ -107,6 +126,12 @@ struct SubmitCommand: AsyncParsableCommand {
         if let run, run.isEmpty || run.contains("/") || run.hasPrefix(".") {
             throw ValidationError("--run '\(run)' must be a plain name (no '/', not starting with '.')")
         }
+        do { _ = try parsedCaps() } catch { throw ValidationError(error.message) }
+    }
+
+    /// The caps the options ask for (see ``Caps/parse(maxDomains:maxSpend:mode:)``).
+    func parsedCaps() throws(CapError) -> Caps {
+        try Caps.parse(maxDomains: maxDomains, maxSpend: maxSpend, mode: capMode)
     }
 
     func run() async throws {
@@ -152,6 +177,15 @@ struct SubmitCommand: AsyncParsableCommand {
         defer { if let server = sandboxServer { Task { await server.shutdown() } } }
 
         let lanes = try Self.selectLanes(provider, env: providerEnv, sandbox: sandbox, maxAttempts: maxAttempts)
+        // Prices are not credentials: read from the whole environment, sandbox or not.
+        let prices: [ProviderID: ProviderPrice]
+        do {
+            prices = try PriceList.fromEnvironment(env, providers: lanes.map(\.provider.id))
+        } catch {
+            Terminal.error("bo-batch: \(error.message)")
+            throw ExitCode(ExitStatus.usage.rawValue)
+        }
+        let caps = try parsedCaps()
 
         let lock: RunLock
         do {
@@ -185,8 +219,26 @@ struct SubmitCommand: AsyncParsableCommand {
             Terminal.error("read \(input.linesRead) lines: \(input.domains) domains (\(input.newDomains) new), \(input.duplicates) duplicates, \(input.invalid) not domains")
         }
 
+        // The plan: what is left to send and what it may cost, checked against the caps before anything is sent.
+        let planned = try Self.orStopped { try job.makeSendPlan(prices: prices, caps: caps, dryRun: dryRun) }
+        let planFailures = planned.unwritten.map { [$0] } ?? []
+        if dryRun || !quiet || !planned.outcome.stoppedBy.isEmpty {
+            let file = dryRun || !caps.isEmpty ? (resultsDir as NSString).appendingPathComponent("plan.json") : nil
+            for line in PlanPrinter.lines(planned.outcome.plan, file: file) { Terminal.error(line) }
+        }
+        if !planned.outcome.stoppedBy.isEmpty {
+            for reason in planned.outcome.stoppedBy { Terminal.error("bo-batch: nothing was sent: \(reason)") }
+            if caps.mode == .stop, planned.outcome.plan.caps.contains(where: \.exceeded) {
+                Terminal.error("bo-batch: raise the cap, or add --cap-mode first to send the first domains in input order up to it")
+            }
+            let summary = try Self.orStopped { try job.finish(input: input, reports: [], dryRun: true, capStopped: true, unwritten: planFailures) }
+            SummaryPrinter.print(summary, dryRun: true)
+            withExtendedLifetime(lock) {}
+            throw ExitCode(summary.exitCode)
+        }
+
         if dryRun {
-            let summary = try Self.orStopped { try job.finish(input: input, reports: [], dryRun: true) }
+            let summary = try Self.orStopped { try job.finish(input: input, reports: [], dryRun: true, unwritten: planFailures) }
             SummaryPrinter.print(summary, dryRun: true)
             withExtendedLifetime(lock) {}
             throw ExitCode(summary.exitCode)
@@ -228,7 +280,7 @@ struct SubmitCommand: AsyncParsableCommand {
         progress?.cancel()
         _ = await progress?.value
         // One code, decided once: summary.json, the screen and the process all say `summary.exitCode`.
-        let summary = try Self.orStopped { try job.finish(input: input, reports: reports, interrupted: interrupted) }
+        let summary = try Self.orStopped { try job.finish(input: input, reports: reports, interrupted: interrupted, unwritten: planFailures) }
         SummaryPrinter.print(summary)
         withExtendedLifetime(lock) {}
         throw ExitCode(summary.exitCode)

@@ -489,7 +489,7 @@ import Testing
         #expect(PairState.allCases.map(\.rawValue) == ["pending", "sending", "unknown", "accepted", "already", "rejected", "failed", "skipped"])
         #expect(PairCode.allCases.map(\.rawValue) == [
             "ok", "already", "rejected", "skipped", "no-verdict", "refused", "unclear", "batch-error", "halted", "requeued", "policy",
-            "attempts", "lookup", "no-lookup", "lookup-failed",
+            "cap", "attempts", "lookup", "no-lookup", "lookup-failed",
         ])
         #expect(IntentOutcome.allCases.map(\.rawValue) == ["settled", "refused", "unclear", "batch-failed", "halt"])
 

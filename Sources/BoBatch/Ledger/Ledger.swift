@@ -990,3 +990,145 @@ extension Ledger {
         return String(decoding: data, as: UTF8.self)
     }
 }
+
+// MARK: plan and caps
+
+/// One group of a provider's pairs in a run, as the plan counts them (see ``Ledger/planTally(run:provider:)``).
+public struct PlanTallyRow: Sendable, Equatable {
+    public var state: PairState
+    /// `skipped` by a cap (code `cap`): sent again when a rerun's cap allows it.
+    public var capSkipped: Bool
+    /// A create went out for these pairs in an earlier invocation (`attempts > 0`).
+    public var sentBefore: Bool
+    public var count: Int
+
+    public init(state: PairState, capSkipped: Bool, sentBefore: Bool, count: Int) {
+        self.state = state
+        self.capSkipped = capSkipped
+        self.sentBefore = sentBefore
+        self.count = count
+    }
+}
+
+/// A pair this invocation would send (pending, failed, or skipped by a cap), in input order.
+public struct PlanCandidate: Sendable, Equatable {
+    /// The domain's place in the run's input (the pair's id).
+    public var seq: Int
+    public var domain: String
+    /// Sent in an earlier invocation (refused, or proven absent): it already counts against `--max-domains`.
+    public var sentBefore: Bool
+}
+
+extension Ledger {
+    /// Each prepared provider's pairs in `run`, grouped by state, cap skip and whether they were sent before; the
+    /// prepared domains without a row are one `pending`, never-sent group. For the plan: what is left to send,
+    /// what is settled, and what earlier invocations already sent. One consistent read; the run's domains are
+    /// counted once per distinct mark (usually one), not once per provider: a million-line run's plan costs one
+    /// walk of its domains.
+    public func planTally(run: String) throws -> [ProviderID: [PlanTallyRow]] {
+        try pool.read { db in
+            guard let runID = try Self.runID(db, run) else { return [:] }
+            var out: [ProviderID: [PlanTallyRow]] = [:]
+            var rows: [ProviderID: Int] = [:]
+            for row in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT provider, state, (state = \(Self.sql(.skipped)) AND COALESCE(code, '') = :cap) AS capped, attempts > 0 AS sent,
+                        COUNT(*) AS n
+                    FROM pairs WHERE run_id = :run GROUP BY 1, 2, 3, 4
+                    """,
+                arguments: ["run": runID, "cap": PairCode.cap.rawValue])
+            {
+                guard let provider = ProviderID(rawValue: row["provider"]), let state = PairState(rawValue: row["state"]) else { continue }
+                let n: Int = row["n"]
+                rows[provider, default: 0] += n
+                out[provider, default: []].append(PlanTallyRow(state: state, capSkipped: row["capped"], sentBefore: row["sent"], count: n))
+            }
+            var domainsThrough: [Int64: Int] = [:]
+            for rp in try Row.fetchAll(db, sql: "SELECT provider, through FROM run_providers WHERE run_id = ?", arguments: [runID]) {
+                guard let provider = ProviderID(rawValue: rp["provider"]) else { continue }
+                let through: Int64 = rp["through"]
+                if domainsThrough[through] == nil {
+                    domainsThrough[through] = try Int.fetchOne(
+                        db, sql: "SELECT COUNT(*) FROM domains WHERE run_id = ? AND id <= ?", arguments: [runID, through]) ?? 0
+                }
+                let rowless = domainsThrough[through]! - rows[provider, default: 0]
+                out[provider, default: []].append(PlanTallyRow(state: .pending, capSkipped: false, sentBefore: false, count: max(0, rowless)))
+            }
+            return out
+        }
+    }
+
+    /// Up to `limit` pairs of `provider` that this invocation would send, in input order after `afterSeq`: the
+    /// prepared domains without a row, and the pairs `pending`, `failed` or skipped by a cap.
+    public func planCandidates(run: String, provider: ProviderID, afterSeq: Int, limit: Int) throws -> [PlanCandidate] {
+        try pool.read { db in
+            guard let runID = try Self.runID(db, run) else { return [] }
+            return try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT d.id, d.domain, COALESCE(p.attempts, 0) > 0 AS sent
+                    FROM run_providers rp
+                    JOIN domains d ON d.run_id = rp.run_id AND d.id > :after AND d.id <= rp.through
+                    LEFT JOIN pairs p ON p.run_id = d.run_id AND p.provider = rp.provider AND p.id = d.id
+                    WHERE rp.run_id = :run AND rp.provider = :provider
+                      AND (p.state IS NULL OR p.state IN (\(Self.sql(.pending)), \(Self.sql(.failed)))
+                           OR (p.state = \(Self.sql(.skipped)) AND p.code = :cap))
+                    ORDER BY d.id LIMIT :limit
+                    """,
+                arguments: ["run": runID, "provider": provider.rawValue, "after": afterSeq, "limit": limit, "cap": PairCode.cap.rawValue]
+            ).map { PlanCandidate(seq: $0["id"], domain: $0["domain"], sentBefore: $0["sent"]) }
+        }
+    }
+
+    /// Applies a provider's cap in one transaction: the pairs it would send after `keepThrough` (none when it is
+    /// nil: the cap, if any, allows them all) become `skipped` with code `cap` and `reason`; pairs skipped by an
+    /// earlier invocation's cap up to `keepThrough` (all of them when nil) are pending again, so that a rerun with
+    /// a higher cap, or none, sends them. Returns how many pairs were skipped and released.
+    @discardableResult
+    public func applyCap(run: String, provider: ProviderID, keepThrough: Int?, reason: String, now: Date = Date()) throws -> (skipped: Int, released: Int) {
+        try pool.write { db in
+            guard let runID = try Self.runID(db, run) else { return (0, 0) }
+            let args: StatementArguments = [
+                "run": runID, "provider": provider.rawValue, "keep": keepThrough ?? Int.max, "now": now.timeIntervalSince1970,
+                "cap": PairCode.cap.rawValue, "reason": reason,
+            ]
+            try db.execute(
+                sql: """
+                    UPDATE pairs SET state = \(Self.sql(.pending)), code = NULL, message = '', updated_at = :now
+                    WHERE run_id = :run AND provider = :provider AND state = \(Self.sql(.skipped)) AND code = :cap AND id <= :keep
+                    """,
+                arguments: args)
+            let released = db.changesCount
+            var skipped = 0
+            if keepThrough != nil {
+                // The prepared domains without a row get one; pending and failed rows (sent before or not) are skipped.
+                try db.execute(
+                    sql: """
+                        INSERT INTO pairs(run_id, provider, id, state, code, message, updated_at)
+                        SELECT :run, :provider, d.id, \(Self.sql(.skipped)), :cap, :reason, :now
+                        FROM run_providers rp JOIN domains d ON d.run_id = rp.run_id AND d.id > :keep AND d.id <= rp.through
+                        WHERE rp.run_id = :run AND rp.provider = :provider
+                        ON CONFLICT(run_id, provider, id) DO UPDATE SET
+                            state = excluded.state, code = excluded.code, message = excluded.message, updated_at = excluded.updated_at
+                            WHERE pairs.state IN (\(Self.sql(.pending)), \(Self.sql(.failed)))
+                               OR (pairs.state = \(Self.sql(.skipped)) AND pairs.code = excluded.code AND pairs.message != excluded.message)
+                        """,
+                    arguments: args)
+                skipped = db.changesCount
+            }
+            if released + skipped > 0 {
+                // Only the pairs this call just changed: their result files must show it.
+                try db.execute(
+                    sql: """
+                        UPDATE names SET version = version + 1 WHERE run_id = :run AND domain IN
+                            (SELECT d.domain FROM pairs p JOIN domains d ON d.run_id = p.run_id AND d.id = p.id
+                             WHERE p.run_id = :run AND p.provider = :provider AND p.updated_at = :now
+                               AND (p.code IS NULL OR p.code = :cap) AND p.state IN (\(Self.sql(.pending)), \(Self.sql(.skipped))))
+                        """,
+                    arguments: args)
+            }
+            return (skipped, released)
+        }
+    }
+}

@@ -48,6 +48,9 @@ public enum PairCode: String, Sendable, Codable, CaseIterable, DatabaseValueConv
     case requeued
     /// Skipped by the provider's policy before anything was sent (1API's cutoff).
     case policy
+    /// Not sent: a `--max-domains` or `--max-spend` cap was reached under `--cap-mode first`. A rerun whose cap
+    /// allows it (a higher cap, or none) sends it; a rerun with the same cap does not.
+    case cap
     /// Proven absent too many times in this invocation: failed.
     case attempts
     /// Found at the provider by a lookup: accepted.

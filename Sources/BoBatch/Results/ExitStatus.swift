@@ -36,6 +36,7 @@ public enum ExitStatus: Int32, Sendable, Codable, CaseIterable {
     /// (summary.json, the printed summary and the process exit), `submit --dry-run`, and `status`.
     ///
     /// Precedence, first match wins:
+    /// 0. a cap stopped the run before anything was sent (`--max-domains`, `--max-spend`; a dry run too): 2;
     /// 1. a dry run judges the input only (nothing was sent, so every pair is still to send): 1 if some input
     ///    was not a domain, else 0; then 5 if a result file could not be written;
     /// 2. a lane halted on an account-level error: 4 (a rerun alone would halt again; a person must act);
@@ -48,6 +49,7 @@ public enum ExitStatus: Int32, Sendable, Codable, CaseIterable {
     /// 7. otherwise 0.
     public static func decide(_ facts: ExitFacts) -> ExitStatus {
         let invocation = facts.invocation
+        if invocation.capStopped { return .usage }
         let finished: ExitStatus
         if invocation.dryRun {
             finished = facts.invalidInputs > 0 ? .someRejected : .success
@@ -68,6 +70,9 @@ public enum ExitStatus: Int32, Sendable, Codable, CaseIterable {
     /// interruption. Derived from the decision, so the two cannot disagree.
     public static func meaning(of facts: ExitFacts) -> String {
         let status = decide(facts)
+        if facts.invocation.capStopped {
+            return "stopped by a cap before anything was sent: the plan is over --max-domains/--max-spend, or a spend cap needs a price not stated (plan.json says which)"
+        }
         if facts.invocation.dryRun, status != .resultFilesUnwritten {
             return "dry run: input read, checked and recorded; nothing sent" + (facts.invalidInputs > 0 ? "; some input is not a domain (invalid.tsv)" : "")
         }
@@ -108,11 +113,26 @@ public struct InvocationFacts: Sendable, Equatable, Codable {
     public var interrupted: Bool
     /// Result files (domain files, `invalid.tsv`, `summary.json`) this invocation could not write.
     public var unwrittenResultFiles: Int
+    /// The plan was over a cap (or a spend cap met an unknown price), so nothing was sent: exit 2.
+    public var capStopped: Bool
 
-    public init(dryRun: Bool = false, haltedLanes: [ProviderID] = [], interrupted: Bool = false, unwrittenResultFiles: Int = 0) {
+    public init(dryRun: Bool = false, haltedLanes: [ProviderID] = [], interrupted: Bool = false, unwrittenResultFiles: Int = 0, capStopped: Bool = false) {
         self.dryRun = dryRun
         self.haltedLanes = haltedLanes
         self.interrupted = interrupted
         self.unwrittenResultFiles = unwrittenResultFiles
+        self.capStopped = capStopped
+    }
+
+    enum CodingKeys: String, CodingKey { case dryRun, haltedLanes, interrupted, unwrittenResultFiles, capStopped }
+
+    /// Ledgers hold the facts of invocations made before caps existed: `capStopped` may be missing.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        dryRun = try c.decode(Bool.self, forKey: .dryRun)
+        haltedLanes = try c.decode([ProviderID].self, forKey: .haltedLanes)
+        interrupted = try c.decode(Bool.self, forKey: .interrupted)
+        unwrittenResultFiles = try c.decode(Int.self, forKey: .unwrittenResultFiles)
+        capStopped = try c.decodeIfPresent(Bool.self, forKey: .capStopped) ?? false
     }
 }

@@ -125,12 +125,18 @@ public final class SubmitJob: Sendable {
     /// Writes every changed result file, `invalid.tsv` and `summary.json`; returns the summary, whose exit code
     /// (``ExitStatus/decide(_:)``'s) is the one `summary.json` holds and the process must exit with.
     /// With `dryRun`, nothing was sent: no domain files are written and the exit status only reflects the input.
-    /// `interrupted`: a signal stopped the lanes before they ran out of work.
+    /// `interrupted`: a signal stopped the lanes before they ran out of work. `capStopped`: a cap stopped the run
+    /// before anything was sent (exit 2; see ``makeSendPlan(prices:caps:dryRun:now:)``). `unwritten`: files written
+    /// earlier in this invocation that failed (`plan.json`).
     /// A file that cannot be written is recorded in the summary (and `summary.json`, if that one can be written)
     /// and the rest are written all the same; only the ledger failing makes this throw.
-    public func finish(input: RunSummary.InputSummary, reports: [LaneReport], dryRun: Bool = false, interrupted: Bool = false) throws -> RunSummary {
+    public func finish(
+        input: RunSummary.InputSummary, reports: [LaneReport], dryRun: Bool = false, interrupted: Bool = false, capStopped: Bool = false,
+        unwritten: [ResultFileFailure] = []
+    ) throws -> RunSummary {
         var files = FlushReport()
         if !dryRun { files = try writer.flush() }
+        for failure in unwritten { files.record(failure) }
         do {
             _ = try writer.writeInvalid()
         } catch let failure as ResultFileFailure {
@@ -139,7 +145,7 @@ public final class SubmitJob: Sendable {
         let halted = reports.filter { $0.halt != nil }.map(\.provider)
         var facts = try ledger.exitFacts(
             run: plan.run,
-            invocation: InvocationFacts(dryRun: dryRun, haltedLanes: halted, interrupted: interrupted, unwrittenResultFiles: files.failed))
+            invocation: InvocationFacts(dryRun: dryRun, haltedLanes: halted, interrupted: interrupted, unwrittenResultFiles: files.failed, capStopped: capStopped))
         let counts = facts.counts
         let invalid = facts.invalidInputs
         var providers: [String: RunSummary.ProviderSummary] = [:]

@@ -8,6 +8,7 @@ import Foundation
 /// - `GNAME_ENDPOINT`: defaults to `https://api.gname.com`.
 /// - `GNAME_BULK=1`: send up to 100 domains per `/api/backorder/bulk` call instead of one per `/api/backorder/add`.
 /// - `GNAME_MAX_PRICE`: the budget sent as `qian` (account currency, e.g. `10.00`); unset lets Gname apply its default.
+///   `10.00 USD` names the currency too, for the plan's money exposure and `--max-spend` (see `PriceList`).
 /// - `GNAME_THREADS`, `GNAME_RATE`: override `defaultPacing`.
 public struct GnameConfig: Sendable {
     public static let defaultEndpoint = "https://api.gname.com"
@@ -59,12 +60,14 @@ public struct GnameConfig: Sendable {
         }
 
         var maxPrice: String?
-        if let raw = reader.value("GNAME_MAX_PRICE") {
+        if let given = reader.value("GNAME_MAX_PRICE") {
+            // `AMOUNT` or `AMOUNT CURRENCY`: the currency is for bo-batch's plan and caps (PriceList); Gname gets the amount.
+            let raw = Money.parse(given).map { Money.format($0.amount, scale: $0.scale) } ?? given
             // Digits with at most two decimals: what Gname's `qian` takes, and nothing that could be misread.
             let parts = raw.split(separator: ".", omittingEmptySubsequences: false)
             let digitsOnly = parts.allSatisfy { !$0.isEmpty && $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }
             guard digitsOnly, parts.count <= 2, parts.count < 2 || parts[1].count <= 2, let value = Double(raw), value > 0 else {
-                throw ConfigurationError("GNAME_MAX_PRICE=\(raw) is not an amount above 0 such as 10 or 10.50")
+                throw ConfigurationError("GNAME_MAX_PRICE=\(given) is not an amount above 0 such as 10 or 10.50, optionally with the account's currency: '10.50 USD'")
             }
             maxPrice = raw
         }
