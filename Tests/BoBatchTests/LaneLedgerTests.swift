@@ -41,6 +41,50 @@ import Testing
         #expect(try lane.recover(now: t0).interrupted == 0)
     }
 
+    /// What a run leaves for its result files, per domain: every pair as the writer reads it, and whether it is due.
+    func projection(_ ledger: Ledger) throws -> [String] {
+        try ledger.dueResults(run: run, afterDomain: "", limit: 1000).map { "\($0)" }
+    }
+
+    @Test func anAnswerRecordedByPairIdsLeavesTheRowsTheGeneralPathLeaves() throws {
+        let names = ["d.com", "b.com", "a.com", "c.com", "e.com"]
+        // The same sends and answers on two ledgers: one answered through the lane's id-keyed path, one by name.
+        var results: [[String]] = []
+        for byIds in [true, false] {
+            let ledger = try makeLedger(names, providers: [.dynadot, .gname])
+            let lane = ledger.lane(run: run, provider: .dynadot)
+            func answer(_ updates: [PairUpdate], of pairs: [PairRow], _ intent: Int64, _ outcome: IntentOutcome, _ now: Date) throws {
+                if byIds {
+                    try lane.record(updates, of: pairs, settling: intent, as: outcome, now: now)
+                } else {
+                    try lane.record(updates, settling: intent, as: outcome, now: now)
+                }
+            }
+            let chunk = try lane.pairs(state: .pending, afterSeq: 0, limit: 4)
+            let first = try lane.beginSend(chunk, now: t0)
+            // Unclear first (counted unanswered, a reference kept), then settled with and without references.
+            try answer(
+                chunk.map { PairUpdate(domain: $0.item.domain, state: .unknown, code: .unclear, message: "no answer", reference: "r-\($0.item.domain.ascii)", unanswered: true) },
+                of: chunk, first, .unclear, t0)
+            let again = try lane.beginSend(chunk, now: t0.addingTimeInterval(1))
+            try answer(
+                [
+                    PairUpdate(domain: chunk[0].item.domain, state: .accepted, code: .ok, message: "placed", reference: "new"),
+                    PairUpdate(domain: chunk[1].item.domain, state: .already, code: .already, message: "had it"),
+                    PairUpdate(domain: chunk[2].item.domain, state: .rejected, code: .rejected, message: "no"),
+                    PairUpdate(domain: chunk[3].item.domain, state: .pending, code: .refused, message: "refused, will retry"),
+                ],
+                of: chunk, again, .settled, t0.addingTimeInterval(2))
+            #expect(try lane.recover(now: t0).interrupted == 0)
+            #expect(try lane.stateCounts() == [.accepted: 1, .already: 1, .rejected: 1, .pending: 2])
+            #expect(try lane.pairs(state: .pending, afterSeq: 0, limit: 10).map(\.attempts) == [2, 0])
+            #expect(try lane.pairs(state: .pending, afterSeq: 0, limit: 10).map(\.unanswered) == [1, 0])
+            results.append(try projection(ledger))
+        }
+        #expect(results[0] == results[1])
+        #expect(results[0].count == names.count)
+    }
+
     @Test func theCheckpointerCopiesEveryCommittedPageOfTheWAL() throws {
         let ledger = try makeLedger((0..<500).map { "name\($0).com" }, providers: [.dynadot])
         let lane = ledger.lane(run: run, provider: .dynadot)

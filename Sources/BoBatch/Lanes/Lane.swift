@@ -129,7 +129,7 @@ public final class Lane: Sendable {
             for pair in missing {
                 updates.append(PairUpdate(domain: pair.item.domain, state: .unknown, code: .noVerdict, message: "the provider's answer did not mention this domain", unanswered: true))
             }
-            try ledger.record(updates, settling: intent, as: .settled, now: wallClock())
+            try ledger.record(updates, of: chunk.pairs, settling: intent, as: .settled, now: wallClock())
             await state.settled(updates.count - missing.count)
             if !missing.isEmpty { try await reconcile(missing.map { $0.afterTry(unanswered: true) }, cause: "answer without a verdict", queue: queue) }
 
@@ -142,12 +142,12 @@ public final class Lane: Sendable {
             if refusals >= settings.maxRefusalsInARow {
                 try ledger.record(
                     domains.map { PairUpdate(domain: $0, state: .failed, code: .refused, message: "gave up after \(refusals) refusals in a row; last: \(reason)") },
-                    settling: intent, as: .refused, now: wallClock())
+                    of: chunk.pairs, settling: intent, as: .refused, now: wallClock())
                 await state.settled(domains.count)
             } else {
                 try ledger.record(
                     domains.map { PairUpdate(domain: $0, state: .pending, code: .refused, message: "refused, will retry: \(reason)") },
-                    settling: intent, as: .refused, now: wallClock())
+                    of: chunk.pairs, settling: intent, as: .refused, now: wallClock())
                 let wait = await pacer.refused(reason: reason, retryAfter: retryAfter, sentAt: sentAt)
                 let status = await pacer.status()
                 logger.info("refused; slowing the lane", metadata: [
@@ -161,14 +161,14 @@ public final class Lane: Sendable {
             await state.needBusyCheck()
             try ledger.record(
                 domains.map { PairUpdate(domain: $0, state: .unknown, code: .unclear, message: "no usable answer: \(reason)", unanswered: true) },
-                settling: intent, as: .unclear, now: wallClock())
+                of: chunk.pairs, settling: intent, as: .unclear, now: wallClock())
             try await reconcile(chunk.pairs.map { $0.afterTry(unanswered: true) }, cause: reason, queue: queue)
 
         case .batchFailed(let reason, let verdictIfAlone):
             await state.needBusyCheck()
             try ledger.record(
                 domains.map { PairUpdate(domain: $0, state: .unknown, code: .batchError, message: "request failed as a whole: \(reason)", unanswered: true) },
-                settling: intent, as: .batchFailed, now: wallClock())
+                of: chunk.pairs, settling: intent, as: .batchFailed, now: wallClock())
             let busySeen = try await gate().busySeen
             let pairs = chunk.pairs.map { $0.afterSend(unanswered: true) }
             guard let absent = try await settleByLookup(pairs, cause: reason) else { return }
@@ -191,7 +191,7 @@ public final class Lane: Sendable {
             logger.error("lane halted", metadata: ["reason": "\(reason)", "fix": "\(fix)"])
             try ledger.record(
                 domains.map { PairUpdate(domain: $0, state: .failed, code: .halted, message: "\(provider.id.rawValue) lane halted: \(reason). Fix: \(fix)") },
-                settling: intent, as: .halt, now: wallClock())
+                of: chunk.pairs, settling: intent, as: .halt, now: wallClock())
             await state.setHalt(reason: reason, fix: fix)
         }
     }

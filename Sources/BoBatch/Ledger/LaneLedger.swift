@@ -49,6 +49,25 @@ struct LaneLedger: Sendable {
     func record(_ updates: [PairUpdate], settling intent: Int64, as outcome: IntentOutcome, now: Date) throws {
         try ledger.record(run: run, provider: provider, updates, intent: intent, intentOutcome: outcome, now: now)
     }
+
+    /// Records the outcomes of a create of `pairs` (the chunk the lane sent) and settles its intent, in one
+    /// transaction: the lane's hot path, each pair row found by the id the lane read it with (see
+    /// ``Ledger/recordAnswer(run:provider:_:intent:outcome:now:)``). An update for a domain that is not in `pairs`
+    /// takes the general path, by name, with the others.
+    func record(_ updates: [PairUpdate], of pairs: [PairRow], settling intent: Int64, as outcome: IntentOutcome, now: Date) throws {
+        var ids: [DomainName: Int] = [:]
+        ids.reserveCapacity(pairs.count)
+        for pair in pairs { ids[pair.item.domain] = pair.seq }
+        var keyed: [(id: Int, update: PairUpdate)] = []
+        keyed.reserveCapacity(updates.count)
+        for update in updates {
+            guard let id = ids[update.domain] else {
+                return try record(updates, settling: intent, as: outcome, now: now)
+            }
+            keyed.append((id, update))
+        }
+        try ledger.recordAnswer(run: run, provider: provider, keyed, intent: intent, outcome: outcome, now: now)
+    }
 }
 
 extension Ledger {

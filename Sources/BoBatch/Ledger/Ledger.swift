@@ -692,44 +692,52 @@ extension Ledger {
     }
 
     /// Up to `limit` pairs in `state`, in input order, after `afterSeq`.
+    ///
+    /// A lane reads its work through here a page at a time: cached statements, and columns read by position (both
+    /// queries select the same columns in the same order) rather than looked up by name in every row.
     public func pairs(run: String, provider: ProviderID, state: PairState, afterSeq: Int, limit: Int) throws -> [PairRow] {
         try pool.read { db in
             guard let runID = try Self.runID(db, run) else { return [] }
+            let statement: Statement
+            let arguments: StatementArguments
             if state == .pending {
                 // The prepared domains without a row, and the pairs put back to pending, merged in input order.
-                return try Row.fetchAll(
-                    db,
-                    sql: """
-                        SELECT d.id AS seq, d.domain, d.drop_time, d.email, COALESCE(p.state, \(Self.sql(.pending))) AS state,
-                            COALESCE(p.attempts, 0) AS attempts, COALESCE(p.unanswered, 0) AS unanswered
-                        FROM run_providers rp
-                        JOIN domains d ON d.run_id = rp.run_id AND d.id > :after AND d.id <= rp.through
-                        LEFT JOIN pairs p ON p.run_id = d.run_id AND p.provider = rp.provider AND p.id = d.id
-                        WHERE rp.run_id = :run AND rp.provider = :provider AND (p.state IS NULL OR p.state = \(Self.sql(.pending)))
-                        ORDER BY d.id LIMIT :limit
-                        """,
-                    arguments: ["run": runID, "provider": provider.rawValue, "after": afterSeq, "limit": limit]
-                ).map(Self.pairRow)
-            }
-            return try Row.fetchAll(
-                db,
-                sql: """
+                statement = try db.cachedStatement(sql: """
+                    SELECT d.id AS seq, d.domain, COALESCE(p.state, \(Self.sql(.pending))) AS state,
+                        COALESCE(p.attempts, 0) AS attempts, COALESCE(p.unanswered, 0) AS unanswered, d.drop_time, d.email
+                    FROM run_providers rp
+                    JOIN domains d ON d.run_id = rp.run_id AND d.id > :after AND d.id <= rp.through
+                    LEFT JOIN pairs p ON p.run_id = d.run_id AND p.provider = rp.provider AND p.id = d.id
+                    WHERE rp.run_id = :run AND rp.provider = :provider AND (p.state IS NULL OR p.state = \(Self.sql(.pending)))
+                    ORDER BY d.id LIMIT :limit
+                    """)
+                arguments = ["run": runID, "provider": provider.rawValue, "after": afterSeq, "limit": limit]
+            } else {
+                statement = try db.cachedStatement(sql: """
                     SELECT p.id AS seq, d.domain, p.state, p.attempts, p.unanswered, d.drop_time, d.email FROM pairs p
                     JOIN domains d ON d.run_id = p.run_id AND d.id = p.id
                     WHERE p.run_id = ? AND p.provider = ? AND p.state = ? AND p.id > ? ORDER BY p.id LIMIT ?
-                    """,
-                arguments: [runID, provider.rawValue, state, afterSeq, limit]
-            ).map(Self.pairRow)
+                    """)
+                arguments = [runID, provider.rawValue, state, afterSeq, limit]
+            }
+            var out: [PairRow] = []
+            out.reserveCapacity(limit)
+            let rows = try Row.fetchCursor(statement, arguments: arguments)
+            while let row = try rows.next() { out.append(Self.pairRow(row)) }
+            return out
         }
     }
 
+    /// A row of ``pairs(run:provider:state:afterSeq:limit:)``, by position: seq, domain, state, attempts,
+    /// unanswered, drop_time, email.
     private static func pairRow(_ row: Row) -> PairRow {
-        let dropTime: Double? = row["drop_time"]
+        let dropTime: Double? = row[5]
+        let state: String = row[2]
         return PairRow(
             item: BackorderItem(
-                domain: DomainName(validatedASCII: row["domain"]),
-                attributes: DomainAttributes(dropTime: dropTime.map(Date.init(timeIntervalSince1970:)), email: row["email"])),
-            seq: row["seq"], state: PairState(rawValue: row["state"]) ?? .unknown, attempts: row["attempts"], unanswered: row["unanswered"])
+                domain: DomainName(validatedASCII: row[1]),
+                attributes: DomainAttributes(dropTime: dropTime.map(Date.init(timeIntervalSince1970:)), email: row[6])),
+            seq: row[0], state: PairState(rawValue: state) ?? .unknown, attempts: row[3], unanswered: row[4])
     }
 
     /// The write-ahead intent: committed before the create leaves the process. Returns the intent id.
@@ -764,7 +772,7 @@ extension Ledger {
     /// This is the commit between two requests of a lane that sends one at a time (Dynadot), so it touches only
     /// what it must: the intent row and the pair rows, found by their ids (neighbours in the B-tree, the pairs of
     /// a chunk being consecutive in input order), one cached statement per row; no lookup by name, and no
-    /// multi-row statement that would need a statement journal.
+    /// multi-row statement that would need a statement journal; bound through ``HotStatement``.
     func beginSend(run: String, provider: ProviderID, pairs: [(id: Int, domain: DomainName)], now: Date) throws -> Int64 {
         try pool.write { db in
             try db.cachedStatement(sql: "INSERT INTO intents(run, provider, domains, created_at) VALUES (?, ?, ?, ?)").execute(
@@ -772,13 +780,19 @@ extension Ledger {
             let intent = db.lastInsertedRowID
             guard let runID = try Self.runID(db, run) else { return intent }
             // A pending pair may have no row yet: its first send makes it.
-            let upsert = try db.cachedStatement(sql: """
-                INSERT INTO pairs(run_id, provider, id, state, intent, attempts, updated_at) VALUES (?, ?, ?, ?, ?, 1, ?)
+            let upsert = HotStatement(try db.cachedStatement(sql: """
+                INSERT INTO pairs(run_id, provider, id, state, intent, attempts, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6)
                 ON CONFLICT(run_id, provider, id) DO UPDATE SET
                     state = excluded.state, intent = excluded.intent, attempts = attempts + 1, updated_at = excluded.updated_at
-                """)
+                """))
+            try upsert.bind(runID, at: 1)
+            try upsert.bind(provider.rawValue, at: 2)
+            try upsert.bind(PairState.sending.rawValue, at: 4)
+            try upsert.bind(intent, at: 5)
+            try upsert.bind(now.timeIntervalSince1970, at: 6)
             for pair in pairs {
-                try upsert.execute(arguments: [runID, provider.rawValue, pair.id, PairState.sending, intent, now.timeIntervalSince1970])
+                try upsert.bind(pair.id, at: 3)
+                try upsert.step()
             }
             return intent
         }
@@ -810,10 +824,49 @@ extension Ledger {
                 }
             }
             if let intent {
-                try db.execute(
-                    sql: "UPDATE intents SET settled_at = ?, outcome = ? WHERE id = ?",
+                try db.cachedStatement(sql: "UPDATE intents SET settled_at = ?, outcome = ? WHERE id = ?").execute(
                     arguments: [now.timeIntervalSince1970, intentOutcome, intent])
             }
+        }
+    }
+
+    /// The lane's hot path: records the outcomes of a create of pairs the lane read by id, bumps their domains'
+    /// result versions and settles the intent, in one transaction. The same rows as
+    /// ``record(run:provider:_:intent:intentOutcome:now:)`` makes for those pairs, but each pair row is found by
+    /// its id (the chunk's rows are neighbours in the B-tree, and the lane's intent made them all) instead of
+    /// through the run's names and providers, and bound through ``HotStatement``: this is the commit between two
+    /// requests of a lane that sends one at a time, and for the one-domain-a-call providers a commit per domain.
+    func recordAnswer(
+        run: String, provider: ProviderID, _ updates: [(id: Int, update: PairUpdate)], intent: Int64, outcome: IntentOutcome, now: Date
+    ) throws {
+        try pool.write { db in
+            if !updates.isEmpty, let runID = try Self.runID(db, run) {
+                let upsert = HotStatement(try db.cachedStatement(sql: """
+                    INSERT INTO pairs(run_id, provider, id, state, code, message, reference, updated_at, unanswered)
+                    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                    ON CONFLICT(run_id, provider, id) DO UPDATE SET
+                        state = excluded.state, code = excluded.code, message = excluded.message, reference = COALESCE(excluded.reference, reference),
+                        updated_at = excluded.updated_at, unanswered = unanswered + excluded.unanswered
+                    """))
+                let bump = HotStatement(try db.cachedStatement(sql: "UPDATE names SET version = version + 1 WHERE run_id = ?1 AND domain = ?2"))
+                try upsert.bind(runID, at: 1)
+                try upsert.bind(provider.rawValue, at: 2)
+                try upsert.bind(now.timeIntervalSince1970, at: 8)
+                try bump.bind(runID, at: 1)
+                for (id, u) in updates {
+                    try upsert.bind(id, at: 3)
+                    try upsert.bind(u.state.rawValue, at: 4)
+                    try upsert.bind(u.code?.rawValue, at: 5)
+                    try upsert.bind(u.message, at: 6)
+                    try upsert.bind(u.reference, at: 7)
+                    try upsert.bind(u.unanswered ? 1 : 0, at: 9)
+                    try upsert.step()
+                    try bump.bind(u.domain.ascii, at: 2)
+                    try bump.step()
+                }
+            }
+            try db.cachedStatement(sql: "UPDATE intents SET settled_at = ?, outcome = ? WHERE id = ?").execute(
+                arguments: [now.timeIntervalSince1970, outcome, intent])
         }
     }
 
@@ -968,8 +1021,14 @@ extension Ledger {
         guard !results.isEmpty else { return }
         try pool.write { db in
             guard let runID = try Self.runID(db, run) else { return }
-            let statement = try db.cachedStatement(sql: "UPDATE names SET written = ? WHERE run_id = ? AND domain = ?")
-            for result in results { try statement.execute(arguments: [result.version, runID, result.domain]) }
+            // A statement per file written: bound through ``HotStatement``.
+            let statement = HotStatement(try db.cachedStatement(sql: "UPDATE names SET written = ?1 WHERE run_id = ?2 AND domain = ?3"))
+            try statement.bind(runID, at: 2)
+            for result in results {
+                try statement.bind(result.version, at: 1)
+                try statement.bind(result.domain, at: 3)
+                try statement.step()
+            }
         }
     }
 
