@@ -369,6 +369,8 @@ public final class IngestSink {
     private var last: Int64
     /// The per-line INSERT of the run's domains.
     private var row: LineInsert
+    /// The per-line INSERT of filtered lines, made at the first one.
+    private var filteredRow: LineInsert?
     private var tally = IngestTally()
 
     fileprivate init(db: Database, runID: Int64, generation: Int64) throws {
@@ -414,24 +416,36 @@ public final class IngestSink {
     }
 
     /// An input line a filter left out of the run (see ``DomainFilter``). Of one line, the latest reason is kept.
+    /// Bound by hand like ``add(domain:input:file:line:attributes:)``: a filter may drop most of a million lines.
     public func filtered(file: String, line: Int, domain: String, reason: String) throws {
-        let statement = try db.cachedStatement(sql: """
-            INSERT INTO filtered(run_id, file, line, domain, reason) VALUES (?, ?, ?, ?, ?)
-            ON CONFLICT(run_id, file, line) DO UPDATE SET domain = excluded.domain, reason = excluded.reason
-            """)
-        try statement.execute(arguments: [runID, file, line, domain, reason])
+        if filteredRow == nil {
+            // ?5, the file, is bound once per file (``LineInsert/bindFile(_:)``).
+            filteredRow = LineInsert(statement: try db.makeStatement(sql: """
+                INSERT INTO filtered(run_id, line, domain, reason, file) VALUES (?1, ?2, ?3, ?4, ?5)
+                ON CONFLICT(run_id, file, line) DO UPDATE SET domain = excluded.domain, reason = excluded.reason
+                """))
+            try filteredRow!.bind(runID, at: 1)
+        }
+        filteredRow!.reset()
+        try filteredRow!.bind(Int64(line), at: 2)
+        try filteredRow!.bind(domain, at: 3)
+        try filteredRow!.bind(reason, at: 4)
+        try filteredRow!.bindFile(file)
+        try filteredRow!.step()
     }
 
     /// Forgets what earlier invocations filtered out of `file`, before this one reads it again: `filtered.tsv`
     /// then says what the filters of the latest reading of each file left out (a line they now keep is in
     /// the run, and no longer listed).
     public func clearFiltered(file: String) throws {
+        filteredRow?.reset()
         try db.execute(sql: "DELETE FROM filtered WHERE run_id = ? AND file = ?", arguments: [runID, file])
     }
 
     /// Merges what was added into the run's names, first occurrence first.
     fileprivate func finish() throws -> IngestTally {
         row.reset()
+        filteredRow?.reset()
         guard last > base else { return tally }
         let added = Int(last - base)
         // One sort of the new lines by name; the names B-tree is then walked in order. A name the run already
@@ -1027,7 +1041,7 @@ extension Ledger {
             try Row.fetchAll(
                 db, sql: "SELECT file, line, domain, reason FROM filtered WHERE run_id = (SELECT id FROM runs WHERE name = ?) ORDER BY file, line",
                 arguments: [run]
-            ).map { FilteredRow(file: $0["file"], line: $0["line"], domain: $0["domain"], reason: $0["reason"]) }
+            ).map { FilteredRow(file: $0[0], line: $0[1], domain: $0[2], reason: $0[3]) }
         }
     }
 

@@ -13,8 +13,23 @@ extension ResultWriter {
         let path = (directory as NSString).appendingPathComponent(name)
         if rows.isEmpty, !FileManager.default.fileExists(atPath: path) { return 0 }
         var out = "file\tline\tdomain\treason\n"
+        out.reserveCapacity(rows.count * 48)
+        var lastFile: String?, escapedFile = ""
         for row in rows {
-            out += [row.file, String(row.line), row.domain, row.reason].map(Self.tsvField).joined(separator: "\t") + "\n"
+            // A filter may leave out most of a million lines: `tsvField`'s four Foundation replacements per field
+            // cost 25 µs a row. Domains and reasons never hold what it escapes; the file is escaped once per file.
+            if row.file != lastFile {
+                lastFile = row.file
+                escapedFile = Self.tsvField(row.file)
+            }
+            out += escapedFile
+            out += "\t"
+            out += String(row.line)
+            out += "\t"
+            out += row.domain
+            out += "\t"
+            out += row.reason
+            out += "\n"
         }
         let target = ResultDirectory(path: directory)
         defer { target.close() }
