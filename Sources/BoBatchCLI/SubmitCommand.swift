@@ -43,6 +43,10 @@ struct SubmitCommand: AsyncParsableCommand {
             GNAME_MAX_PRICE (most frozen), each as AMOUNT CURRENCY ('2.50 GBP').
             A plan over --max-domains or --max-spend sends nothing (exit 2), or,
             with --cap-mode first, the first domains up to the cap.
+            FILTERS (--tld, --min-length, --match, --exclude-file, --drop-after, ...)
+            decide which names enter the run; the others are listed in
+            DIR/filtered.tsv with the reason and never sent. A rerun's filters do not
+            take out names an earlier invocation already put in the run.
 
             RESULTS: DIR/<domain>.json per domain, DIR/invalid.tsv, DIR/summary.json
             (DIR: --out, default results/RUN; results/sandbox/RUN with --sandbox).
@@ -105,6 +109,9 @@ struct SubmitCommand: AsyncParsableCommand {
     @Flag(help: "Read, check and record the input, write invalid.tsv and summary.json, send nothing.")
     var dryRun = false
 
+    @OptionGroup(title: "Filters")
+    var filters: FilterOptions
+
     @Flag(name: .shortAndLong, help: "Log every lane decision (sends, refusals, lookups, splits) to stderr.")
     var verbose = false
 
@@ -141,6 +148,7 @@ struct SubmitCommand: AsyncParsableCommand {
         options.column = column
         if let delimiter { options.delimiter = try Self.delimiterByte(delimiter) }
         options.member = member
+        let filter = try filters.make()
 
         let runName = run ?? Self.defaultRunName(files)
         // Sandbox runs keep their own ledger and results: a real run of the same file must never find
@@ -202,9 +210,9 @@ struct SubmitCommand: AsyncParsableCommand {
         let job: SubmitJob
         do {
             ledger = try Ledger(directory: stateDir)
-            job = try SubmitJob(
-                plan: SubmitPlan(run: runName, inputs: files, inputOptions: options, resultsDirectory: resultsDir, rememberDays: rememberDays, lanes: lanes),
-                ledger: ledger)
+            var plan = SubmitPlan(run: runName, inputs: files, inputOptions: options, resultsDirectory: resultsDir, rememberDays: rememberDays, lanes: lanes)
+            plan.filter = filter
+            job = try SubmitJob(plan: plan, ledger: ledger)
         } catch {
             Terminal.error("bo-batch: cannot open the state in \(stateDir) or results in \(resultsDir): \(error)")
             throw ExitCode(ExitStatus.usage.rawValue)
@@ -216,7 +224,7 @@ struct SubmitCommand: AsyncParsableCommand {
         }
         let input = try Self.orStopped { try job.ingest { notice in Terminal.error("bo-batch: \(notice.message)") } }
         if !quiet {
-            Terminal.error("read \(input.linesRead) lines: \(input.domains) domains (\(input.newDomains) new), \(input.duplicates) duplicates, \(input.invalid) not domains")
+            Terminal.error("read \(input.linesRead) lines: \(input.domains) domains (\(input.newDomains) new), \(input.duplicates) duplicates, \(input.invalid) not domains\(filter == nil ? "" : ", \(input.filtered) filtered out")")
         }
 
         // The plan: what is left to send and what it may cost, checked against the caps before anything is sent.

@@ -16,6 +16,7 @@ enum SummaryPrinter {
             Terminal.error("bo-batch: … and \(summary.resultFileErrors - listedFileErrors) more result files not written (summary.json lists the first \(FlushReport.listedFailures))")
         }
         var out = "\nrun '\(summary.run)': \(summary.input.domains) domains, \(summary.input.invalid) not domains (see invalid.tsv)\n"
+        out += FilterSummary.lines(summary.input)
         for name in summary.providers.keys.sorted() {
             let p = summary.providers[name]!
             let states = dryRun

@@ -16,13 +16,23 @@ public struct SandboxConnectionStats: Codable, Sendable, Equatable {
     public var roundTripMilliseconds: Int
 }
 
-/// Counts accepted connections; shared by every child channel of one sandbox.
+/// Counts accepted connections; shared by every child channel of one sandbox. Also tracks, for the server's
+/// life (``reset()`` leaves them), how many accepted connections have reached their handler, and the listening
+/// channel: ``SandboxServer/shutdown()`` stops accepting and waits for those two to meet before it cancels.
 final class ConnectionCounter: @unchecked Sendable {
     private let lock = NSLock()
     private var count = 0
-    func accepted() { lock.withLock { count += 1 } }
+    private var setups = 0
+    private var handled = 0
+    private var listener: (any Channel)?
+    func accepted() { lock.withLock { count += 1; setups += 1 } }
+    func reachedHandler() { lock.withLock { handled += 1 } }
     var value: Int { lock.withLock { count } }
     func reset() { lock.withLock { count = 0 } }
+    /// Every connection accepted so far is being served (or was).
+    var allReachedHandler: Bool { lock.withLock { handled >= setups } }
+    func listening(on channel: any Channel) { lock.withLock { listener = channel } }
+    var listeningChannel: (any Channel)? { lock.withLock { listener } }
 }
 
 /// Wraps the server's child channel (HTTP/1, or TLS around it): counts each connection, and puts a
@@ -45,6 +55,7 @@ struct SandboxChildChannel<Base: ServerChildChannel>: ServerChildChannel {
     }
 
     func handle(value: Value, logger: Logger) async {
+        counter.reachedHandler()
         await base.handle(value: value, logger: logger)
     }
 }

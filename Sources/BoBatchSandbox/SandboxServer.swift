@@ -146,6 +146,7 @@ public final class SandboxServer: Sendable {
             server: server,
             configuration: .init(address: .hostname(options.host, port: options.port), serverName: nil),
             onServerRunning: { channel in
+                components.connections.listening(on: channel)
                 listeningContinuation.yield(channel.localAddress?.port ?? options.port)
             },
             logger: logger
@@ -229,8 +230,21 @@ public final class SandboxServer: Sendable {
     }
 
     /// Stops listening, cancels requests still running (hangs and latencies end at once) and returns when done.
+    ///
+    /// It stops accepting first and lets every connection already accepted reach its handler, and only then
+    /// cancels: cancelling the server while an accepted connection still waits in its queue drops that connection
+    /// unserved, and swift-nio traps on it ("Deinited NIOAsyncWriter without calling finish()": apple/swift-nio
+    /// #3481, #2637), which killed a whole test process once. The wait is bounded (a connection closed before it
+    /// was handed over never reaches a handler).
     public func shutdown() async {
         components.gates.releaseAll()
+        if let listener = components.connections.listeningChannel {
+            try? await listener.close().get()
+            let deadline = ContinuousClock.now + .seconds(2)
+            while !components.connections.allReachedHandler, ContinuousClock.now < deadline {
+                try? await Task.sleep(for: .milliseconds(1))
+            }
+        }
         runTask.cancel()
         await runTask.value
         components.tls?.removeFiles()

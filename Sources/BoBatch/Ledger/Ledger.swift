@@ -234,6 +234,20 @@ public final class Ledger: Sendable {
                 CREATE INDEX pairs_placed ON pairs(provider, updated_at) WHERE state IN ('accepted', 'already');
                 """)
         }
+        // The input lines `submit`'s filters left out of the run (`filtered.tsv`), as `invalid` keeps the lines
+        // that are not domains: recorded in the ingest's transaction, so the file is rebuilt whole on any rerun.
+        m.registerMigration("v6-filtered") { db in
+            try db.execute(sql: """
+                CREATE TABLE filtered (
+                    run_id INTEGER NOT NULL,
+                    file TEXT NOT NULL,
+                    line INTEGER NOT NULL,
+                    domain TEXT NOT NULL,
+                    reason TEXT NOT NULL,
+                    PRIMARY KEY (run_id, file, line)
+                ) WITHOUT ROWID;
+                """)
+        }
         return m
     }
 }
@@ -325,6 +339,14 @@ struct InvalidRow: Sendable, Equatable {
     var reason: String
 }
 
+/// An input line a filter left out of the run.
+struct FilteredRow: Sendable, Equatable {
+    var file: String
+    var line: Int
+    var domain: String
+    var reason: String
+}
+
 /// What one ingest made of its input.
 public struct IngestTally: Sendable, Equatable {
     /// Domains the run did not hold before.
@@ -347,6 +369,8 @@ public final class IngestSink {
     private var last: Int64
     /// The per-line INSERT of the run's domains.
     private var row: LineInsert
+    /// The per-line INSERT of filtered lines, made at the first one.
+    private var filteredRow: LineInsert?
     private var tally = IngestTally()
 
     fileprivate init(db: Database, runID: Int64, generation: Int64) throws {
@@ -391,9 +415,37 @@ public final class IngestSink {
             arguments: [runID, file, line, text, reason])
     }
 
+    /// An input line a filter left out of the run (see ``DomainFilter``). Of one line, the latest reason is kept.
+    /// Bound by hand like ``add(domain:input:file:line:attributes:)``: a filter may drop most of a million lines.
+    public func filtered(file: String, line: Int, domain: String, reason: String) throws {
+        if filteredRow == nil {
+            // ?5, the file, is bound once per file (``LineInsert/bindFile(_:)``).
+            filteredRow = LineInsert(statement: try db.makeStatement(sql: """
+                INSERT INTO filtered(run_id, line, domain, reason, file) VALUES (?1, ?2, ?3, ?4, ?5)
+                ON CONFLICT(run_id, file, line) DO UPDATE SET domain = excluded.domain, reason = excluded.reason
+                """))
+            try filteredRow!.bind(runID, at: 1)
+        }
+        filteredRow!.reset()
+        try filteredRow!.bind(Int64(line), at: 2)
+        try filteredRow!.bind(domain, at: 3)
+        try filteredRow!.bind(reason, at: 4)
+        try filteredRow!.bindFile(file)
+        try filteredRow!.step()
+    }
+
+    /// Forgets what earlier invocations filtered out of `file`, before this one reads it again: `filtered.tsv`
+    /// then says what the filters of the latest reading of each file left out (a line they now keep is in
+    /// the run, and no longer listed).
+    public func clearFiltered(file: String) throws {
+        filteredRow?.reset()
+        try db.execute(sql: "DELETE FROM filtered WHERE run_id = ? AND file = ?", arguments: [runID, file])
+    }
+
     /// Merges what was added into the run's names, first occurrence first.
     fileprivate func finish() throws -> IngestTally {
         row.reset()
+        filteredRow?.reset()
         guard last > base else { return tally }
         let added = Int(last - base)
         // One sort of the new lines by name; the names B-tree is then walked in order. A name the run already
@@ -1039,6 +1091,32 @@ extension Ledger {
                 db, sql: "SELECT file, line, text, reason FROM invalid WHERE run_id = (SELECT id FROM runs WHERE name = ?) ORDER BY file, line",
                 arguments: [run]
             ).map { InvalidRow(file: $0["file"], line: $0["line"], text: $0["text"], reason: $0["reason"]) }
+        }
+    }
+
+    /// Every input line of the run that a filter left out, by file and line.
+    func filteredRows(run: String) throws -> [FilteredRow] {
+        try pool.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT file, line, domain, reason FROM filtered WHERE run_id = (SELECT id FROM runs WHERE name = ?) ORDER BY file, line",
+                arguments: [run]
+            ).map { FilteredRow(file: $0[0], line: $0[1], domain: $0[2], reason: $0[3]) }
+        }
+    }
+
+    /// What `filtered.tsv` holds, counted: lines per reason, and how many distinct filtered names the run holds
+    /// all the same (read before the filters were set, or kept from another line of the input).
+    public func filteredCounts(run: String) throws -> (byReason: [String: Int], inRun: Int) {
+        try pool.read { db in
+            guard let runID = try Self.runID(db, run) else { return ([:], 0) }
+            var counts: [String: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT reason, COUNT(*) AS n FROM filtered WHERE run_id = ? GROUP BY reason", arguments: [runID]) {
+                counts[row["reason"]] = row["n"]
+            }
+            let inRun = try Int.fetchOne(
+                db, sql: "SELECT COUNT(DISTINCT f.domain) FROM filtered f JOIN names n ON n.run_id = f.run_id AND n.domain = f.domain WHERE f.run_id = ?",
+                arguments: [runID]) ?? 0
+            return (counts, inRun)
         }
     }
 

@@ -22,6 +22,15 @@ public struct RunSummary: Sendable, Codable {
         public var invalid: Int
         /// Leading title or timestamp lines skipped with a note (registry dumps start with one), not invalid.
         public var skippedTitleLines: Int = 0
+        /// Input lines a filter left out of the run (`filtered.tsv`), in all and per reason (``FilterReason``):
+        /// every invocation's latest reading of each file. These lines are counted neither as domains nor as
+        /// duplicates.
+        public var filtered: Int = 0
+        public var filteredByReason: [String: Int] = [:]
+        /// Distinct names `filtered.tsv` lists that the run holds all the same: read by an invocation before the
+        /// filters were set (filters decide what enters a run, they never take out what is in it), or kept from
+        /// another line of the input.
+        public var filteredInRun: Int = 0
     }
 
     public var run: String

@@ -9,6 +9,8 @@ public struct SubmitPlan: Sendable {
     /// How long an earlier run's placement keeps a domain from being sent again to the same provider.
     public var rememberDays: Int
     public var lanes: [LaneSetup]
+    /// The `submit` filters (``DomainFilter``), nil when none is set: ingest then asks nothing per line.
+    public var filter: DomainFilter?
 
     public init(run: String, inputs: [String], inputOptions: InputOptions, resultsDirectory: String, rememberDays: Int, lanes: [LaneSetup]) {
         self.run = run
@@ -60,6 +62,8 @@ public final class SubmitJob: Sendable {
                     continue
                 }
                 if let title = reader.skippedTitle { notice(InputNotice(message: title.notice)); summary.skippedTitleLines += 1 }
+                // filtered.tsv lists what the latest reading of each file left out (see IngestSink.clearFiltered).
+                try sink.clearFiltered(file: input.name)
                 do {
                     while let item = try reader.next() {
                         summary.linesRead += 1
@@ -71,6 +75,14 @@ public final class SubmitJob: Sendable {
                             } catch let error as DomainNameError {
                                 summary.invalid += 1
                                 try sink.invalid(file: location.file, line: location.line, text: text, reason: error.reason)
+                                continue
+                            }
+                            // Filters see each line before duplicates are sorted out: a filtered line is counted
+                            // as filtered, never as a duplicate, and never enters the run.
+                            if let filter = plan.filter, let reason = filter.reason(for: name, attributes: attributes) {
+                                summary.filtered += 1
+                                summary.filteredByReason[reason.rawValue, default: 0] += 1
+                                try sink.filtered(file: location.file, line: location.line, domain: name.ascii, reason: reason.rawValue)
                                 continue
                             }
                             read += 1
@@ -142,6 +154,11 @@ public final class SubmitJob: Sendable {
         } catch let failure as ResultFileFailure {
             files.record(failure)
         }
+        do {
+            try writer.writeFiltered()
+        } catch let failure as ResultFileFailure {
+            files.record(failure)
+        }
         let halted = reports.filter { $0.halt != nil }.map(\.provider)
         var facts = try ledger.exitFacts(
             run: plan.run,
@@ -160,6 +177,10 @@ public final class SubmitJob: Sendable {
         }
         var inputSummary = input
         inputSummary.invalid = invalid
+        let filtered = try ledger.filteredCounts(run: plan.run)
+        inputSummary.filteredByReason = filtered.byReason
+        inputSummary.filtered = filtered.byReason.values.reduce(0, +)
+        inputSummary.filteredInRun = filtered.inRun
         var summary = RunSummary(
             run: plan.run, started: started, finished: Date(), input: inputSummary, providers: providers,
             requestsThisInvocation: providers.values.reduce(0) { $0 + $1.creates + $1.lookups + $1.busyPolls },
