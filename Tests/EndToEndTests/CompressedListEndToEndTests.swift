@@ -81,7 +81,10 @@ import Testing
         let env = BinaryRunner.baseEnvironment(state: "\(dir)/state")
         let result = try await BinaryRunner.run(
             ["submit", "--sandbox", "--dry-run", "--quiet", "--out", "out", "cut.txt.gz", "members.zip"], environment: env, directory: dir)
-        #expect(result.status == 0, "stderr: \(result.stderr)")
+        // A list cut short is not a quiet success: it is in invalid.tsv and the dry run exits 1.
+        #expect(result.status == 1, "stderr: \(result.stderr)")
+        let invalid = try String(contentsOfFile: "\(dir)/out/invalid.tsv", encoding: .utf8)
+        #expect(invalid.contains("cut.txt.gz\t0\t") && invalid.contains("cut short"), "invalid.tsv: \(invalid)")
         #expect(result.stderr.contains("bo-batch: cut.txt.gz: the gzip data is cut short: the file ends inside compressed data, after "), "stderr: \(result.stderr)")
         #expect(result.stderr.contains("bo-batch: members.zip:logo.png: skipped, it is a PNG image"), "stderr: \(result.stderr)")
         let summary = try Scratch.json("\(dir)/out/summary.json")
@@ -89,6 +92,7 @@ import Testing
         let domains = try #require(input["domains"] as? Int)
         // Every whole line before the cut is in the ledger, and both text members of the zip.
         #expect(domains > 2000 && domains < names.count + 2, "\(input)")
+        #expect(input["invalid"] as? Int == 1, "\(input)")
         #expect(summary["run"] as? String == "cut", "a .txt.gz names its run as the .txt would")
     }
 }

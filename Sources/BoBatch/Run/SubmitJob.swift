@@ -93,7 +93,12 @@ public final class SubmitJob: Sendable {
                         }
                     }
                 } catch let error as InputFileError {
+                    // A list that breaks off midway (a cut-short download, a damaged archive) keeps the lines read
+                    // before the break, and is recorded like a file that cannot be opened: listed in invalid.tsv
+                    // and counted, so a cron job sees exit 1 rather than a quiet success on half a list.
                     notice(InputNotice(message: error.description))
+                    try sink.invalid(file: input.name, line: 0, text: "", reason: error.message)
+                    summary.invalid += 1
                 }
             }
         }
