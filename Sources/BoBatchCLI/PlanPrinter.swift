@@ -24,7 +24,9 @@ enum PlanPrinter {
             out.append(text)
         }
         var total: [String] = plan.totals.map { t in
-            "up to \(t.thisInvocation) \(t.currency) now" + (t.runTotal == t.thisInvocation ? "" : " (\(t.runTotal) \(t.currency) with what earlier invocations of the run hold)")
+            // Per currency, charged, frozen and paid-if-caught together: what the run puts at stake, not what is
+            // charged now (each provider's line says which kind its share is).
+            "up to \(t.thisInvocation) \(t.currency) at stake" + (t.runTotal == t.thisInvocation ? "" : " (\(t.runTotal) \(t.currency) with what earlier invocations of the run hold)")
         }
         if !plan.unknownPrices.isEmpty { total.append("unknown: set \(plan.unknownPrices.joined(separator: ", "))") }
         if !total.isEmpty { out.append("plan: money    " + total.joined(separator: "; ")) }
