@@ -16,6 +16,9 @@ enum SummaryPrinter {
             Terminal.error("bo-batch: … and \(summary.resultFileErrors - listedFileErrors) more result files not written (summary.json lists the first \(FlushReport.listedFailures))")
         }
         var out = "\nrun '\(summary.run)': \(summary.input.domains) domains, \(summary.input.invalid) not domains (see invalid.tsv)\n"
+        if summary.input.skippedTitleLines > 0 {
+            out += "  skipped: \(summary.input.skippedTitleLines) leading title or timestamp line(s), not domains\n"
+        }
         out += FilterSummary.lines(summary.input)
         for name in summary.providers.keys.sorted() {
             let p = summary.providers[name]!

@@ -140,6 +140,12 @@ struct DomainListReaderTests {
         ])
     }
 
+    @Test func aColumnNamedJustDropIsTheDropDate() throws {
+        let scratch = try Scratch()
+        let path = try scratch.file("d.csv", "Domain,Drop\nexample.com,2025-10-27\n")
+        #expect(try read(path) == [.domain("example.com", line: 2, drop: utc(2025, 10, 27))])
+    }
+
     @Test func csvHeaderPicksDomainAndEmailColumns() throws {
         let scratch = try Scratch()
         let path = try scratch.file("e.csv", "id\tWHOIS Email\tDomain_Name\n1\towner@example.org\texample.com\n2\t\tnext.com\n")

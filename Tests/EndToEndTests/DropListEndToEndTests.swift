@@ -20,6 +20,7 @@ import Testing
         let data = try Data(contentsOf: URL(fileURLWithPath: "\(dir)/out/summary.json"))
         let input = try #require((try JSONSerialization.jsonObject(with: data) as? [String: Any])?["input"] as? [String: Any])
         #expect(input["skipped_title_lines"] as? Int == 1)
+        #expect(result.stderr.contains("skipped: 1 leading title or timestamp line(s), not domains"), "the summary screen: \(result.stderr)")
         #expect(input["invalid"] as? Int == 0)
         #expect(input["domains"] as? Int == 2485)
     }

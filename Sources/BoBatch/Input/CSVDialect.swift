@@ -93,7 +93,7 @@ enum ColumnName {
     /// HEXONET's QueryDomainPendingDeleteList; `date available`: pool.com-style lists.
     static let dropDate = [
         "drop date", "dropdate", "date", "delete date", "deletion date", "expires", "release date", "release at",
-        "finalization date", "finalizationdate", "date available", "available date", "drop time",
+        "finalization date", "finalizationdate", "date available", "available date", "drop time", "drop",
     ]
     static let email = ["email", "e-mail", "whois email"]
     /// Some lists split the name from its TLD (`example` | `com`); used only alongside a header.
