@@ -91,11 +91,47 @@ public protocol HTTPTransport: Sendable {
 public func redact(_ text: String, secrets: [String]) -> String {
     var out = text
     for secret in secrets where !secret.isEmpty {
-        out = out.replacingOccurrences(of: secret, with: "***")
-        let encoded = percentEncodeQueryValue(secret)
-        if encoded != secret { out = out.replacingOccurrences(of: encoded, with: "***") }
+        for form in secretForms(secret) { out = out.replacingOccurrences(of: form, with: "***") }
     }
     return out
+}
+
+/// Every form in which `secret` may come back in a message, longest first so that a longer form is replaced
+/// before a shorter one inside it: as given; percent-encoded with upper-case hex (ours) and lower-case hex (what
+/// other encoders write, `%2f`); form-encoded, a space as `+`; and inside JSON text, `/` escaped as `\/`.
+/// Computed once per secret (messages are cleaned for every domain's verdict).
+public func secretForms(_ secret: String) -> [String] {
+    SecretFormsCache.shared.forms(secret)
+}
+
+private final class SecretFormsCache: @unchecked Sendable {
+    static let shared = SecretFormsCache()
+    private let lock = NSLock()
+    private var cache: [String: [String]] = [:]
+
+    func forms(_ secret: String) -> [String] {
+        if let known = lock.withLock({ cache[secret] }) { return known }
+        let upper = percentEncodeQueryValue(secret)
+        // Percent-encoding leaves only ASCII: lower-case the two hex digits after each `%`.
+        var bytes = Array(upper.utf8)
+        var i = 0
+        while i < bytes.count {
+            if bytes[i] == UInt8(ascii: "%"), i + 2 < bytes.count {
+                for j in i + 1...i + 2 where bytes[j] >= UInt8(ascii: "A") && bytes[j] <= UInt8(ascii: "F") { bytes[j] += 32 }
+                i += 3
+            } else {
+                i += 1
+            }
+        }
+        let lower = String(decoding: bytes, as: UTF8.self)
+        let candidates = [secret, upper, lower, upper.replacingOccurrences(of: "%20", with: "+"),
+                          secret.replacingOccurrences(of: "/", with: "\\/")]
+        var forms: [String] = []
+        for form in candidates where !form.isEmpty && !forms.contains(form) { forms.append(form) }
+        forms.sort { $0.utf8.count > $1.utf8.count }
+        lock.withLock { cache[secret] = forms }
+        return forms
+    }
 }
 
 /// The URL without userinfo, query or fragment, for messages and descriptions: API keys travel in query strings

@@ -79,6 +79,17 @@ struct RedactingProviderTests {
         #expect(wrapper.secrets == [secret])
     }
 
+    /// A provider may echo a secret encoded otherwise than we sent it: lower-case percent hex (`%2f`), a space
+    /// as `+` (form encoding), a `/` escaped in JSON. Each form is redacted, and the plain-text shortcut agrees.
+    @Test(arguments: [
+        "s3cr3t%20pa%24%24%2fw0rd", "s3cr3t+pa%24%24%2Fw0rd", "s3cr3t pa$$\\/w0rd", "s3cr3t%20pa%24%24%2Fw0rd",
+    ])
+    func otherEncodingsOfASecretAreRedactedToo(form: String) {
+        let text = "the API said: bad key \(form) (code 401)"
+        #expect(ProviderText.clean(text, secrets: [secret]) == "the API said: bad key *** (code 401)")
+        #expect(redact(form, secrets: [secret]) == "***")
+    }
+
     @Test func messagesAreOneBoundedLineAndCleaningTwiceChangesNothing() async {
         let base = EchoProvider()
         base.submitResult = .maybeProcessed(reason: String(repeating: "x\u{0}", count: 2000))

@@ -41,8 +41,8 @@ enum ProviderText {
     }
 
     /// True when `clean` would return `text` unchanged because there is nothing to clean: only printable ASCII
-    /// and single spaces, none at either end, at most `maxLength` characters, and no secret in its plain or
-    /// percent-encoded form. (Whitespace and control characters are ASCII's 0x00-0x20 and 0x7F, all excluded but
+    /// and single spaces, none at either end, at most `maxLength` characters, and no secret in any of its forms
+    /// (``secretForms(_:)``). (Whitespace and control characters are ASCII's 0x00-0x20 and 0x7F, all excluded but
     /// the inner single space, so collapsing, trimming and cutting change nothing, and redacting finds nothing.)
     static func isCleanPlainLine(_ text: String, secrets: [String]) -> Bool {
         var text = text
@@ -56,9 +56,7 @@ enum ProviderText {
                 previous = byte
             }
             for secret in secrets where !secret.isEmpty {
-                if contains(bytes, secret) { return false }
-                let encoded = percentEncodeQueryValue(secret)
-                if encoded != secret, contains(bytes, encoded) { return false }
+                for form in secretForms(secret) where contains(bytes, form) { return false }
             }
             return true
         }
