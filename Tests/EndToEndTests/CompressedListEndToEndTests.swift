@@ -95,4 +95,28 @@ import Testing
         #expect(input["invalid"] as? Int == 1, "\(input)")
         #expect(summary["run"] as? String == "cut", "a .txt.gz names its run as the .txt would")
     }
+
+    /// The next night's rerun, with the list downloaded again whole: the cut is no longer reported, and the run
+    /// no longer exits 1 for it (invalid.tsv says what is wrong with the latest reading of each file).
+    @Test(.timeLimit(.minutes(1)))
+    func aListDownloadedAgainWholeClearsTheCutOnTheRerun() async throws {
+        let dir = Scratch.directory()
+        let names = (0..<5_000).map { "again\($0)-drop.com" }
+        try python(dir, "whole.gz", "open(out, 'wb').write(gzip.compress(arg.encode()))", names.joined(separator: "\n") + "\n")
+        let whole = try Data(contentsOf: URL(fileURLWithPath: "\(dir)/whole.gz"))
+        FileManager.default.createFile(atPath: "\(dir)/drops.txt.gz", contents: whole.prefix(whole.count / 2))
+        let env = BinaryRunner.baseEnvironment(state: "\(dir)/state")
+        let arguments = ["submit", "--sandbox", "--dry-run", "--quiet", "--out", "out", "drops.txt.gz"]
+        let cut = try await BinaryRunner.run(arguments, environment: env, directory: dir)
+        #expect(cut.status == 1, "stderr: \(cut.stderr)")
+        #expect(try String(contentsOfFile: "\(dir)/out/invalid.tsv", encoding: .utf8).contains("cut short"))
+
+        FileManager.default.createFile(atPath: "\(dir)/drops.txt.gz", contents: whole)
+        let again = try await BinaryRunner.run(arguments, environment: env, directory: dir)
+        #expect(again.status == 0, "stderr: \(again.stderr)")
+        #expect(try String(contentsOfFile: "\(dir)/out/invalid.tsv", encoding: .utf8) == "file\tline\ttext\treason\n")
+        let input = try #require((try Scratch.json("\(dir)/out/summary.json"))["input"] as? [String: Any])
+        #expect(input["invalid"] as? Int == 0, "\(input)")
+        #expect(input["domains"] as? Int == names.count, "\(input)")
+    }
 }

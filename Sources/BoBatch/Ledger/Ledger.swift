@@ -415,6 +415,13 @@ public final class IngestSink {
             arguments: [runID, file, line, text, reason])
     }
 
+    /// Forgets the problems earlier invocations recorded for `file` (its lines, and line 0: the file could not be
+    /// opened or broke off midway), before this one reads it again: a list fixed or downloaded again since must
+    /// not keep the run at exit 1. What is wrong with it now is recorded again as it is read.
+    public func clearInvalid(file: String) throws {
+        try db.execute(sql: "DELETE FROM invalid WHERE run_id = ? AND file = ?", arguments: [runID, file])
+    }
+
     /// An input line a filter left out of the run (see ``DomainFilter``). Of one line, the latest reason is kept.
     /// Bound by hand like ``add(domain:input:file:line:attributes:)``: a filter may drop most of a million lines.
     public func filtered(file: String, line: Int, domain: String, reason: String) throws {

@@ -49,8 +49,11 @@ public final class SubmitJob: Sendable {
         var summary = RunSummary.InputSummary(files: plan.inputs, linesRead: 0, domains: 0, newDomains: 0, duplicates: 0, invalid: 0)
         var read = 0
         let tally = try ledger.ingestInput(run: plan.run) { sink in
+            // invalid.tsv says what is wrong with the latest reading of each file (a zip member: when it is read).
+            for path in plan.inputs { try sink.clearInvalid(file: path == "-" ? "stdin" : path) }
             // One input per file, or per member of a zip archive (ListInputs: compressed lists are read streamed).
             for input in ListInputs(paths: plan.inputs, options: plan.inputOptions) {
+                try sink.clearInvalid(file: input.name)
                 let reader: DomainListReader
                 do {
                     guard let opened = try input.open(note: { notice(InputNotice(message: $0)) }) else { continue }
