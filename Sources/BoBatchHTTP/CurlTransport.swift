@@ -29,7 +29,7 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
     /// connections after some seconds (Apache 5, most more); a create sent as that close is under way fails as
     /// "maybe processed" and costs a lookup. Busy lanes reuse within milliseconds; a slow lane (DNSPod, 6 a
     /// minute) opens a new connection per create, where a handshake costs nothing that matters.
-    static let maxIdleSecondsForCreates = 2
+    public static let maxIdleSecondsForCreates = 2
 
     public let maxConcurrent: Int
     public let userAgent: String
@@ -37,15 +37,22 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
     public let caFile: String?
     private let pool: WorkerPool
 
-    /// - Parameter caFile: trust exactly this PEM file; by default ``CurlTrust``'s choice (the sandbox's
-    ///   certificate under `submit --sandbox`, else `BO_BATCH_CA_FILE`, else the system bundle), read once here.
-    public init(maxConcurrent: Int = 1, userAgent: String, caFile: String? = CurlTrust.caFileForNewTransport()) {
+    /// - Parameters:
+    ///   - caFile: trust exactly this PEM file; by default ``CurlTrust``'s choice (the sandbox's certificate
+    ///     under `submit --sandbox`, else `BO_BATCH_CA_FILE`, else the system bundle), read once here.
+    ///   - maxIdleSecondsForCreates: see ``maxIdleSecondsForCreates``; tests that check reuse itself lift it,
+    ///     so a loaded machine pausing the test for a few seconds cannot make the answer depend on the clock.
+    public init(
+        maxConcurrent: Int = 1, userAgent: String, caFile: String? = CurlTrust.caFileForNewTransport(),
+        maxIdleSecondsForCreates: Int = CurlTransport.maxIdleSecondsForCreates
+    ) {
         // Before any handle exists, in any thread: curl_global_init is not safe to race with handle creation.
         _ = CurlGlobal.initialised
         self.maxConcurrent = max(1, maxConcurrent)
         self.userAgent = userAgent
         self.caFile = caFile
-        pool = WorkerPool(workers: self.maxConcurrent, settings: .init(userAgent: userAgent, caFile: caFile))
+        pool = WorkerPool(workers: self.maxConcurrent, settings: .init(
+            userAgent: userAgent, caFile: caFile, maxIdleSecondsForCreates: maxIdleSecondsForCreates))
     }
 
     deinit {
@@ -150,6 +157,7 @@ private final class Job: @unchecked Sendable {
 private struct TransferSettings: Sendable {
     var userAgent: String
     var caFile: String?
+    var maxIdleSecondsForCreates: Int
 }
 
 private final class WorkerPool: @unchecked Sendable {
@@ -359,7 +367,7 @@ private final class TransferPerformer {
             return CURL_PREREQFUNC_ABORT
         })
         check(bb_curl_setopt_ptr(handle, CURLOPT_PREREQDATA, state))
-        if !request.idempotent { set(CURLOPT_MAXAGE_CONN, CurlTransport.maxIdleSecondsForCreates) }
+        if !request.idempotent { set(CURLOPT_MAXAGE_CONN, settings.maxIdleSecondsForCreates) }
 
         switch request.method {
         case .get:

@@ -145,14 +145,29 @@ import Testing
     }
 
     /// No handshake per create: the at-most-once guard, not a fresh connection, is what keeps creates single.
+    /// The idle limit for creates is lifted here: CI once paused this test for 3 s between two sends (two cores,
+    /// hundreds of tests at once) and libcurl rightly dropped the idle connection. The limit is tested below.
     @Test func nonIdempotentRequestsRideTheKeptAliveConnection() async throws {
         try await LoopbackHTTPServer.with({ _ in .text("ok") }) { server in
-            let transport = transport()
+            let transport = CurlTransport(maxConcurrent: 1, userAgent: userAgent, maxIdleSecondsForCreates: 3600)
             for _ in 0..<3 {
                 _ = try await transport.send(HTTPRequest(method: .post, url: server.baseURL + "/c", idempotent: false))
             }
             _ = try await transport.send(HTTPRequest(method: .get, url: server.baseURL + "/g", idempotent: true))
             #expect(server.requests.map(\.connection) == [1, 1, 1, 1])
+        }
+    }
+
+    /// The other side of the limit: a create never rides a connection idle for longer than it, since a server
+    /// may be closing it just then. The pause is the condition under test (idle > 0 s), not a wait for an event:
+    /// a longer pause only makes the connection older.
+    @Test func aCreateOpensANewConnectionAfterTheIdleLimit() async throws {
+        try await LoopbackHTTPServer.with({ _ in .text("ok") }) { server in
+            let transport = CurlTransport(maxConcurrent: 1, userAgent: userAgent, maxIdleSecondsForCreates: 0)
+            _ = try await transport.send(HTTPRequest(method: .get, url: server.baseURL + "/g", idempotent: true))
+            try await Task.sleep(for: .milliseconds(1_100))
+            _ = try await transport.send(HTTPRequest(method: .post, url: server.baseURL + "/c", idempotent: false))
+            #expect(server.requests.map(\.connection) == [1, 2])
         }
     }
 
