@@ -82,7 +82,7 @@ public enum PendingDeleteRule {
     }
 }
 
-enum SandboxClock {
+enum SandboxDates {
     static func utcDate(_ date: Date) -> String { format(date, "yyyy-MM-dd") }
     static func utcDateTime(_ date: Date) -> String { format(date, "yyyy-MM-dd HH:mm:ss") }
 

@@ -73,6 +73,7 @@ public final class SandboxServer: Sendable {
         let tls: SandboxTLS?
         let connections: ConnectionCounter
         let roundTripMilliseconds: Int
+        let clock: SandboxClock
 
         var fakes: [any FakeProvider] { [dynadot, gname, yay, oneapi, dnspod] }
 
@@ -80,6 +81,7 @@ public final class SandboxServer: Sendable {
             for fake in fakes { fake.reset() }
             injector.reset()
             stats.reset()
+            clock.reset()
             connections.reset()
             tls?.signingKey.resetCount()
         }
@@ -104,7 +106,8 @@ public final class SandboxServer: Sendable {
         let stats = StatsRecorder()
         let injector = FaultInjector(seed: options.seed, plan: options.faults, stats: stats)
         let gates = HoldGates()
-        let pipeline = FaultPipeline(injector: injector, gates: gates, stats: stats)
+        let clock = SandboxClock()
+        let pipeline = FaultPipeline(injector: injector, gates: gates, stats: stats, clock: clock)
         guard options.roundTripMilliseconds >= 0 else {
             throw SandboxError(message: "round trip must be 0 or more milliseconds, not \(options.roundTripMilliseconds)")
         }
@@ -121,7 +124,8 @@ public final class SandboxServer: Sendable {
             yay: YayFake(pipeline: pipeline),
             oneapi: OneAPIFake(pipeline: pipeline),
             dnspod: DNSPodFake(pipeline: pipeline),
-            tls: tls, connections: ConnectionCounter(), roundTripMilliseconds: options.roundTripMilliseconds
+            tls: tls, connections: ConnectionCounter(), roundTripMilliseconds: options.roundTripMilliseconds,
+            clock: clock
         )
 
         let router = Router(context: SandboxRequestContext.self)
@@ -189,6 +193,21 @@ public final class SandboxServer: Sendable {
         var stats = components.stats.snapshot()
         stats.held = components.gates.heldCounts()
         return stats
+    }
+
+    /// The sandbox's time (real time plus an offset that only moves forward): every fake reads it.
+    public var clock: SandboxClock { components.clock }
+
+    /// The ground truth of `provider`'s placed orders now: domain → where it stands (``BackorderDestiny``).
+    /// Cancelled orders are not in it. For tests that check what `refresh` found.
+    public func truth(provider: String) -> [String: BackorderDestiny.Phase] {
+        guard let fake = components.fakes.first(where: { $0.name == provider }) else { return [:] }
+        let now = components.clock.now()
+        var out: [String: BackorderDestiny.Phase] = [:]
+        for (domain, placedAt) in fake.placedOrders() {
+            out[domain] = BackorderDestiny.phase(of: domain, provider: provider, placedAt: placedAt, now: now)
+        }
+        return out
     }
 
     /// Forgets every list, count and fault draw (like `POST /_sandbox/reset`). Hold gates stay as they are.

@@ -108,6 +108,15 @@ public protocol Provider: Sendable {
     func accountBusy() async -> BusyState
     /// A reason not to send this item at all (1API's three-hour cutoff), or nil.
     func skipReason(for item: BackorderItem, now: Date) -> String?
+
+    // After the create (FollowUp.swift; defaults there for a provider that offers none).
+    /// Which follow-up calls the provider offers, and their batch sizes.
+    var followUp: FollowUpSupport { get }
+    /// What became of each order: 1...`followUp.refreshBatch` orders, one request or one listing (paged as the
+    /// provider needs) per call, one report per order.
+    func refresh(_ orders: [PlacedOrder], now: Date) async -> RefreshResult
+    /// Withdraws 1...`followUp.cancelBatch` orders in one request.
+    func cancel(_ orders: [PlacedOrder]) async -> CancelResult
 }
 
 extension Provider {

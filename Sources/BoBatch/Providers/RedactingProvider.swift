@@ -53,6 +53,31 @@ public struct RedactingProvider: Provider {
         base.skipReason(for: item, now: now).map(clean)
     }
 
+    public var followUp: FollowUpSupport {
+        var support = base.followUp
+        support.refreshNote = support.refreshNote.map(clean)
+        support.cancelNote = support.cancelNote.map(clean)
+        return support
+    }
+
+    public func refresh(_ orders: [PlacedOrder], now: Date) async -> RefreshResult {
+        if orders.isEmpty { return .fates([:]) }
+        return await base.refresh(orders, now: now).mapText(clean)
+    }
+
+    /// A cancel of more orders than `followUp.cancelBatch` (or at a provider with no cancel) never reaches the
+    /// provider, for the same reason as an oversize create: the caller is broken, nothing was sent.
+    public func cancel(_ orders: [PlacedOrder]) async -> CancelResult {
+        if orders.isEmpty { return .settled([:]) }
+        guard let limit = base.followUp.cancelBatch, orders.count <= limit else {
+            return .halt(
+                reason: "internal error: \(base.id.rawValue) takes at most \(base.followUp.cancelBatch ?? 0) order(s) per cancel, "
+                    + "\(orders.count) were given; nothing was sent",
+                fix: "report this bug to bo-batch: nothing was sent; the orders are tried again on the next run")
+        }
+        return await base.cancel(orders).mapText(clean)
+    }
+
     /// The halt for a create of more than `maxBatch` items, or nil when the size is allowed.
     static func oversize(_ count: Int, provider: any Provider) -> SubmitResult? {
         guard count > provider.maxBatch else { return nil }

@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import NIOCore
 
@@ -16,9 +17,14 @@ protocol FakeProvider: AnyObject, Sendable {
     func refuseAnswer(variant: UInt64, command: String) -> Answer
     /// A hostile answer to a processed request. The default pads a copy of the normal answer to `bytes`.
     func hostileResponse(variant: UInt64, bytes: Int, normal: Answer) -> Response
+    /// The orders the fake holds now (not cancelled), every account together: domain → when it was placed, by
+    /// the sandbox clock. ``SandboxServer/truth(provider:)`` resolves them with ``BackorderDestiny``.
+    func placedOrders() -> [String: Date]
 }
 
 extension FakeProvider {
+    func placedOrders() -> [String: Date] { [:] }
+    var clock: SandboxClock { pipeline.clock }
     var stats: StatsRecorder { pipeline.stats }
     var injector: FaultInjector { pipeline.injector }
 
@@ -68,6 +74,9 @@ struct FaultPipeline: Sendable {
     let injector: FaultInjector
     let gates: HoldGates
     let stats: StatsRecorder
+    /// The sandbox's time, which every fake reads (never `Date()`): moving it resolves placed orders
+    /// (``BackorderDestiny``).
+    var clock = SandboxClock()
 
     func run(
         _ provider: some FakeProvider,

@@ -51,7 +51,7 @@ final class DNSPodFake: FakeProvider {
     private func status(_ code: String, _ message: String, extra: [(String, JSONValue)] = []) -> Answer {
         let status: JSONValue = .object([
             ("code", .string(code)), ("message", .string(message)),
-            ("created_at", .string(SandboxClock.chinaDateTime(Date()))),
+            ("created_at", .string(SandboxDates.chinaDateTime(Date()))),
         ])
         return .json(.object([("status", status)] + extra))
     }

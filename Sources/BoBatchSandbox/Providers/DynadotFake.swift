@@ -200,8 +200,8 @@ final class DynadotFake: FakeProvider {
             let account = accounts[key, default: Account()]
             return account.order.compactMap { account.entries[$0] }
         }
-        if let start = query.value(caseInsensitive: "startDate").flatMap(SandboxClock.parseDate),
-           let end = query.value(caseInsensitive: "endDate").flatMap(SandboxClock.parseDate) {
+        if let start = query.value(caseInsensitive: "startDate").flatMap(SandboxDates.parseDate),
+           let end = query.value(caseInsensitive: "endDate").flatMap(SandboxDates.parseDate) {
             let low = Int64(start.timeIntervalSince1970 * 1000)
             let high = Int64((end.timeIntervalSince1970 + 86_400) * 1000)
             entries = entries.filter { $0.cutoffMs >= low && $0.cutoffMs < high }

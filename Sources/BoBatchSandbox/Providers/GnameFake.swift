@@ -76,7 +76,7 @@ final class GnameFake: FakeProvider {
         guard let gntime = fields["gntime"].flatMap({ Int64($0) }),
               abs(TimeInterval(gntime) - now.timeIntervalSince1970) <= Self.maxClockSkew
         else {
-            let server = SandboxClock.chinaDateTime(now)
+            let server = SandboxDates.chinaDateTime(now)
             return envelope(-1, "gntime error: request time differs from server time (\(server) UTC+8, \(Int64(now.timeIntervalSince1970))) by more than 300 seconds").response
         }
         let expected = GnameSignature.token(fields: fields.pairs, appKey: SandboxCredentials.gnameAppKey + suffix)
@@ -130,8 +130,8 @@ final class GnameFake: FakeProvider {
             state.nextID += 1
             state.accounts[account, default: [:]][domain] = Backorder(
                 id: String(state.nextID), ym: domain, td: td, qian: qian,
-                sj: SandboxClock.chinaDateTime(now),
-                scsj: SandboxClock.chinaDate(PendingDeleteRule.dropTime(for: domain, now: now))
+                sj: SandboxDates.chinaDateTime(now),
+                scsj: SandboxDates.chinaDate(PendingDeleteRule.dropTime(for: domain, now: now))
             )
             stats.create(name, domain)
             return nil

@@ -131,7 +131,7 @@ final class OneAPIFake: FakeProvider {
             }
             state.nextID += 1
             let item = Application(id: String(state.nextID), domain: domain,
-                                   created: SandboxClock.utcDateTime(Date()))
+                                   created: SandboxDates.utcDateTime(Date()))
             state.accounts[account, default: []].append(item)
             stats.create(name, domain)
             return item
@@ -160,7 +160,7 @@ final class OneAPIFake: FakeProvider {
         var items = state.withLock { $0.accounts[account] ?? [] }
         let filler = injector.faults(for: name).hugeList
         if filler > 0 {
-            let created = SandboxClock.utcDateTime(Date())
+            let created = SandboxDates.utcDateTime(Date())
             items += (0..<filler).map {
                 Application(id: String(90_000_000 + $0), domain: "sandbox-filler-" + String($0 + 1).leftPadded(to: 6) + ".com",
                             created: created)

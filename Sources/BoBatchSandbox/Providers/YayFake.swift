@@ -120,7 +120,7 @@ final class YayFake: FakeProvider {
         var result = items.map { object($0, updated: true) }
         let filler = injector.faults(for: name).hugeList
         if filler > 0 {
-            let today = SandboxClock.utcDate(Date())
+            let today = SandboxDates.utcDate(Date())
             for index in 0..<filler {
                 let domain = "sandbox-filler-" + String(index + 1).leftPadded(to: 6) + ".com"
                 let item = Backorder(uuid: StableRandom.uuid(seed: injector.seed, ["yay-filler", String(index)]),
@@ -150,8 +150,8 @@ final class YayFake: FakeProvider {
             let item = Backorder(
                 uuid: StableRandom.uuid(seed: injector.seed, ["yay", account, domain, String(state.created)]),
                 domain: domain,
-                expiresOn: SandboxClock.utcDate(PendingDeleteRule.dropTime(for: domain, now: now)),
-                createdOn: SandboxClock.utcDate(now)
+                expiresOn: SandboxDates.utcDate(PendingDeleteRule.dropTime(for: domain, now: now)),
+                createdOn: SandboxDates.utcDate(now)
             )
             state.accounts[account, default: []].append(item)
             stats.create(name, domain)
