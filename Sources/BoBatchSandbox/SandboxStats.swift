@@ -7,6 +7,9 @@ public struct SandboxStats: Sendable, Codable, Equatable {
     /// provider → domain → number of effective creates: creates that added the domain to the fake's list (for
     /// DNSPod: verification mails sent). A number above 1 means the client placed the same backorder twice.
     public var creates: [String: [String: Int]]
+    /// provider → domain → number of effective cancels: cancels that removed a held order from the fake's list.
+    /// A number above 1 means the client withdrew the same order twice (after placing it again in between).
+    public var cancels: [String: [String: Int]]
     /// provider → command or operation (Dynadot `add_backorder_request`, Gname `add`, Yay `POST /dom/back-order`,
     /// 1API `AddDomainApplication`, DNSPod `Domain.Acquiresend`, ...) → requests received, whatever their outcome.
     public var requests: [String: [String: Int]]
@@ -31,6 +34,7 @@ public struct SandboxStats: Sendable, Codable, Equatable {
 
     public init() {
         creates = [:]
+        cancels = [:]
         requests = [:]
         charges = 0
         faults = [:]
@@ -45,6 +49,11 @@ public struct SandboxStats: Sendable, Codable, Equatable {
     /// Effective creates of `domain` at `provider`.
     public func createCount(_ provider: String, _ domain: String) -> Int {
         creates[provider]?[domain] ?? 0
+    }
+
+    /// Effective cancels of `domain` at `provider`.
+    public func cancelCount(_ provider: String, _ domain: String) -> Int {
+        cancels[provider]?[domain] ?? 0
     }
 
     /// Effective creates at `provider`, all domains.
@@ -63,13 +72,14 @@ public struct SandboxStats: Sendable, Codable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case creates, requests, charges, faults, busyRejections, inFlight, peakInFlight, held, firstRequestAt, lastAnswerAt
+        case creates, cancels, requests, charges, faults, busyRejections, inFlight, peakInFlight, held, firstRequestAt, lastAnswerAt
     }
 
     /// Missing keys decode as empty, so a reader built against an older or newer sandbox still works.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         creates = try c.decodeIfPresent([String: [String: Int]].self, forKey: .creates) ?? [:]
+        cancels = try c.decodeIfPresent([String: [String: Int]].self, forKey: .cancels) ?? [:]
         requests = try c.decodeIfPresent([String: [String: Int]].self, forKey: .requests) ?? [:]
         charges = try c.decodeIfPresent(Int.self, forKey: .charges) ?? 0
         faults = try c.decodeIfPresent([String: [String: Int]].self, forKey: .faults) ?? [:]
@@ -102,6 +112,11 @@ final class StatsRecorder: Sendable {
 
     func create(_ provider: String, _ domain: String) {
         state.withLock { $0.creates[provider, default: [:]][domain, default: 0] += 1 }
+    }
+
+    /// A cancel that removed `domain`'s held order (call it only then, as ``create(_:_:)`` only for effective creates).
+    func cancel(_ provider: String, _ domain: String) {
+        state.withLock { $0.cancels[provider, default: [:]][domain, default: 0] += 1 }
     }
 
     func charge() {
