@@ -20,10 +20,17 @@ protocol FakeProvider: AnyObject, Sendable {
     /// The orders the fake holds now (not cancelled), every account together: domain → when it was placed, by
     /// the sandbox clock. ``SandboxServer/truth(provider:)`` resolves them with ``BackorderDestiny``.
     func placedOrders() -> [String: Date]
+    /// The fake's memory (every account's orders, with placement times and references) as JSON, so that an
+    /// in-process sandbox (`--sandbox`) can hand it to the next invocation (``restore(_:)``); nil: nothing to keep.
+    func snapshot() -> Data?
+    /// Takes back what ``snapshot()`` gave, replacing the fake's memory.
+    func restore(_ data: Data) throws
 }
 
 extension FakeProvider {
     func placedOrders() -> [String: Date] { [:] }
+    func snapshot() -> Data? { nil }
+    func restore(_ data: Data) throws {}
     var clock: SandboxClock { pipeline.clock }
     var stats: StatsRecorder { pipeline.stats }
     var injector: FaultInjector { pipeline.injector }
