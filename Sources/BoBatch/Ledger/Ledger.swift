@@ -248,6 +248,39 @@ public final class Ledger: Sendable {
                 ) WITHOUT ROWID;
                 """)
         }
+        // What became of each placed order (issue 11): `fates` holds the latest word per pair, `fate_history` every
+        // change with its time (so a report can say when a domain was won). Only pairs placed (accepted/already)
+        // have a fate; `pairs.state` keeps saying whether the order was placed.
+        m.registerMigration("v7-fates") { db in
+            try db.execute(sql: """
+                CREATE TABLE fates (
+                    run_id INTEGER NOT NULL,
+                    provider TEXT NOT NULL,
+                    id INTEGER NOT NULL,
+                    fate TEXT NOT NULL,
+                    detail TEXT NOT NULL DEFAULT '',
+                    price TEXT,
+                    currency TEXT,
+                    frozen TEXT,
+                    ends_at REAL,
+                    -- When the fate last changed, and when a provider was last asked about it.
+                    changed_at REAL NOT NULL,
+                    checked_at REAL NOT NULL,
+                    PRIMARY KEY (run_id, provider, id)
+                ) WITHOUT ROWID;
+                CREATE TABLE fate_history (
+                    run_id INTEGER NOT NULL,
+                    provider TEXT NOT NULL,
+                    id INTEGER NOT NULL,
+                    at REAL NOT NULL,
+                    fate TEXT NOT NULL,
+                    detail TEXT NOT NULL DEFAULT '',
+                    price TEXT,
+                    currency TEXT
+                );
+                CREATE INDEX fate_history_pair ON fate_history(run_id, provider, id, at);
+                """)
+        }
         return m
     }
 }
@@ -1273,6 +1306,180 @@ extension Ledger {
                     arguments: args)
             }
             return (skipped, released)
+        }
+    }
+}
+
+// MARK: - fates (issue 11)
+
+/// A placed order as the ledger holds it, with its fate so far.
+public struct PlacedOrderRow: Sendable, Equatable {
+    /// The pair's id (its domain's place in the run's input order): what ``Ledger/placedOrders(run:provider:afterID:limit:includeFinal:)`` pages by.
+    public var id: Int
+    public var order: PlacedOrder
+    /// The latest fate recorded, nil before the first refresh.
+    public var fate: Fate?
+}
+
+/// One recorded change of a pair's fate.
+public struct FateChange: Sendable, Equatable {
+    public var at: Date
+    public var fate: Fate
+    public var detail: String
+    public var price: String?
+    public var currency: String?
+}
+
+/// A pair's current fate as result files show it.
+public struct FateRecord: Sendable, Equatable {
+    public var report: FateReport
+    /// When the fate last changed, and when a provider was last asked.
+    public var changedAt: Date
+    public var checkedAt: Date
+}
+
+extension Ledger {
+    private static let finalFates = "(" + Fate.allCases.filter(\.isFinal).map { "'\($0.rawValue)'" }.joined(separator: ", ") + ")"
+
+    /// Up to `limit` orders of `provider` in the run that were placed (accepted or already), in input order after
+    /// `afterID`; without `includeFinal`, only those whose fate can still change (no fate yet, waiting, in
+    /// auction, unknown): what `refresh` asks about.
+    public func placedOrders(run: String, provider: ProviderID, afterID: Int, limit: Int, includeFinal: Bool = false) throws -> [PlacedOrderRow] {
+        try pool.read { db in
+            guard let runID = try Self.runID(db, run) else { return [] }
+            let rows = try Row.fetchCursor(
+                db.cachedStatement(sql: """
+                    SELECT p.id, d.domain, p.reference, d.drop_time, p.updated_at, f.fate FROM pairs p
+                    JOIN domains d ON d.run_id = p.run_id AND d.id = p.id
+                    LEFT JOIN fates f ON f.run_id = p.run_id AND f.provider = p.provider AND f.id = p.id
+                    WHERE p.run_id = ?1 AND p.provider = ?2 AND p.id > ?3 AND p.state IN (\(Self.sql(.accepted)), \(Self.sql(.already)))
+                      AND (?4 OR f.fate IS NULL OR f.fate NOT IN \(Self.finalFates))
+                    ORDER BY p.id LIMIT ?5
+                    """),
+                arguments: [runID, provider.rawValue, afterID, includeFinal, limit])
+            var out: [PlacedOrderRow] = []
+            while let row = try rows.next() {
+                let drop: Double? = row[3]
+                let fate: String? = row[5]
+                out.append(PlacedOrderRow(
+                    id: row[0],
+                    order: PlacedOrder(
+                        domain: DomainName(validatedASCII: row[1]), reference: row[2], dropTime: drop.map(Date.init(timeIntervalSince1970:)),
+                        placedAt: Date(timeIntervalSince1970: row[4])),
+                    fate: fate.flatMap(Fate.init(rawValue:))))
+            }
+            return out
+        }
+    }
+
+    /// Records what providers said about these orders, in one transaction: a changed fate (fate, detail, price,
+    /// currency, frozen or end time) replaces the current one, is appended to the history and makes the domain's
+    /// result file due; an unchanged one only notes when it was checked. A reference the pair lacked is kept.
+    /// Returns how many fates changed.
+    @discardableResult
+    public func recordFates(run: String, provider: ProviderID, _ updates: [(row: PlacedOrderRow, report: FateReport)], at now: Date = Date()) throws -> Int {
+        guard !updates.isEmpty else { return 0 }
+        return try pool.write { db in
+            guard let runID = try Self.runID(db, run) else { return 0 }
+            var changed = 0
+            let current = try db.cachedStatement(sql: """
+                SELECT fate, detail, price, currency, frozen, ends_at FROM fates WHERE run_id = ? AND provider = ? AND id = ?
+                """)
+            for (row, report) in updates {
+                let args: StatementArguments = [runID, provider.rawValue, row.id]
+                let old = try Row.fetchOne(current, arguments: args)
+                let endsAt = report.endsAt?.timeIntervalSince1970
+                let same = old.map { o in
+                    (o[0] as String) == report.fate.rawValue && (o[1] as String) == report.detail && (o[2] as String?) == report.price
+                        && (o[3] as String?) == report.currency && (o[4] as String?) == report.frozen && (o[5] as Double?) == endsAt
+                } ?? false
+                if same {
+                    try db.execute(sql: "UPDATE fates SET checked_at = ? WHERE run_id = ? AND provider = ? AND id = ?",
+                                   arguments: [now.timeIntervalSince1970, runID, provider.rawValue, row.id])
+                } else {
+                    changed += 1
+                    try db.execute(
+                        sql: """
+                            INSERT INTO fates(run_id, provider, id, fate, detail, price, currency, frozen, ends_at, changed_at, checked_at)
+                            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)
+                            ON CONFLICT(run_id, provider, id) DO UPDATE SET fate = excluded.fate, detail = excluded.detail,
+                                price = excluded.price, currency = excluded.currency, frozen = excluded.frozen, ends_at = excluded.ends_at,
+                                changed_at = excluded.changed_at, checked_at = excluded.checked_at
+                            """,
+                        arguments: [runID, provider.rawValue, row.id, report.fate.rawValue, report.detail, report.price, report.currency,
+                                    report.frozen, endsAt, now.timeIntervalSince1970])
+                    try db.execute(
+                        sql: "INSERT INTO fate_history(run_id, provider, id, at, fate, detail, price, currency) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        arguments: [runID, provider.rawValue, row.id, now.timeIntervalSince1970, report.fate.rawValue, report.detail,
+                                    report.price, report.currency])
+                    try db.execute(sql: "UPDATE names SET version = version + 1 WHERE run_id = ? AND domain = ?",
+                                   arguments: [runID, row.order.domain.ascii])
+                }
+                if let reference = report.reference, !reference.isEmpty {
+                    try db.execute(
+                        sql: "UPDATE pairs SET reference = ? WHERE run_id = ? AND provider = ? AND id = ? AND (reference IS NULL OR reference = '')",
+                        arguments: [reference, runID, provider.rawValue, row.id])
+                }
+            }
+            return changed
+        }
+    }
+
+    /// Placed pairs per provider and fate; a placed pair never refreshed counts as `waiting`.
+    public func fateCounts(run: String) throws -> [ProviderID: [Fate: Int]] {
+        try pool.read { db in
+            guard let runID = try Self.runID(db, run) else { return [:] }
+            var out: [ProviderID: [Fate: Int]] = [:]
+            for row in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT p.provider, COALESCE(f.fate, 'waiting') AS fate, COUNT(*) AS n FROM pairs p
+                    LEFT JOIN fates f ON f.run_id = p.run_id AND f.provider = p.provider AND f.id = p.id
+                    WHERE p.run_id = ? AND p.state IN (\(Self.sql(.accepted)), \(Self.sql(.already)))
+                    GROUP BY p.provider, COALESCE(f.fate, 'waiting')
+                    """,
+                arguments: [runID]) {
+                guard let p = ProviderID(rawValue: row["provider"]), let f = Fate(rawValue: row["fate"]) else { continue }
+                out[p, default: [:]][f] = row["n"]
+            }
+            return out
+        }
+    }
+
+    /// The current fate of one pair, nil before its first refresh.
+    public func fate(run: String, provider: ProviderID, domain: DomainName) throws -> FateRecord? {
+        try pool.read { db in
+            guard let runID = try Self.runID(db, run),
+                  let row = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT f.fate, f.detail, f.price, f.currency, f.frozen, f.ends_at, f.changed_at, f.checked_at FROM fates f
+                        JOIN names n ON n.run_id = f.run_id AND n.id = f.id WHERE f.run_id = ? AND f.provider = ? AND n.domain = ?
+                        """,
+                    arguments: [runID, provider.rawValue, domain.ascii]),
+                  let fate = Fate(rawValue: row[0]) else { return nil }
+            let ends: Double? = row[5]
+            return FateRecord(
+                report: FateReport(fate: fate, detail: row[1], price: row[2], currency: row[3], frozen: row[4], endsAt: ends.map(Date.init(timeIntervalSince1970:))),
+                changedAt: Date(timeIntervalSince1970: row[6]), checkedAt: Date(timeIntervalSince1970: row[7]))
+        }
+    }
+
+    /// Every change of one pair's fate, oldest first.
+    public func fateHistory(run: String, provider: ProviderID, domain: DomainName) throws -> [FateChange] {
+        try pool.read { db in
+            guard let runID = try Self.runID(db, run) else { return [] }
+            return try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT h.at, h.fate, h.detail, h.price, h.currency FROM fate_history h
+                    JOIN names n ON n.run_id = h.run_id AND n.id = h.id
+                    WHERE h.run_id = ? AND h.provider = ? AND n.domain = ? ORDER BY h.at, h.rowid
+                    """,
+                arguments: [runID, provider.rawValue, domain.ascii]
+            ).compactMap { row in
+                Fate(rawValue: row[1]).map { FateChange(at: Date(timeIntervalSince1970: row[0]), fate: $0, detail: row[2], price: row[3], currency: row[4]) }
+            }
         }
     }
 }
