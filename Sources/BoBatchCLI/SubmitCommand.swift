@@ -103,6 +103,9 @@ struct SubmitCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Sends per domain that end without a verdict before bo-batch gives up on it for this invocation; refusals may come twice as often in a row.", valueName: "n"))
     var maxAttempts: Int = 5
 
+    @Flag(name: .customLong("require-all-inputs"), help: "Exit 2 and record nothing when any input cannot be opened (without it, only when none can: a missing file among others is recorded in invalid.tsv, exit 1).")
+    var requireAllInputs = false
+
     @Flag(help: "No progress lines; only the final summary.")
     var quiet = false
 
@@ -149,6 +152,18 @@ struct SubmitCommand: AsyncParsableCommand {
         if let delimiter { options.delimiter = try Self.delimiterByte(delimiter) }
         options.member = member
         let filter = try filters.make()
+
+        // A night without a list is not a night with rejects: when no input can be opened (or any, with
+        // --require-all-inputs), nothing is recorded, no run is made, and the exit is 2 with the paths.
+        let unopenable = InputPreflight.problems(files)
+        if !unopenable.isEmpty, unopenable.count == files.count || requireAllInputs {
+            for problem in unopenable { Terminal.error("bo-batch: \(problem.message)") }
+            let why = unopenable.count == files.count
+                ? (files.count == 1 ? "the input cannot be read" : "none of the \(files.count) inputs can be read")
+                : "\(unopenable.count) of the \(files.count) inputs cannot be read (--require-all-inputs)"
+            Terminal.error("bo-batch: \(why): nothing was recorded or sent. If a download step makes the list, check that it ran and that the name (its date) is right.")
+            throw ExitCode(ExitStatus.usage.rawValue)
+        }
 
         let runName = run ?? Self.defaultRunName(files)
         // Sandbox runs keep their own ledger and results: a real run of the same file must never find

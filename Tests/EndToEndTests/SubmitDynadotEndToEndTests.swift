@@ -142,4 +142,29 @@ import Testing
         #expect(result.stderr.contains("missing.txt"))
         #expect(try outcome("\(dir)/out", "good.com")["state"] as? String == "accepted")
     }
+
+    /// A night without a list is not a night with rejects: no run, no results, nothing sent, exit 2 with the path.
+    @Test func aListThatDidNotArriveIsAUsageErrorThatRecordsNothing() async throws {
+        let server = try await SandboxServer.start(SandboxOptions())
+        defer { Task { await server.shutdown() } }
+        let dir = Scratch.directory()
+        let env = dynadotEnvironment(server, state: "\(dir)/state")
+        let none = try await BinaryRunner.run(["submit", "--quiet", "--out", "\(dir)/out", "drops-2025-10-27.txt"], environment: env, directory: dir)
+        #expect(none.status == 2, "stderr: \(none.stderr)")
+        #expect(none.stderr.contains("drops-2025-10-27.txt: no such file"))
+        #expect(none.stderr.contains("nothing was recorded or sent"))
+        #expect(!FileManager.default.fileExists(atPath: "\(dir)/out"))
+        #expect(!FileManager.default.fileExists(atPath: "\(dir)/state/ledger.sqlite"), "no empty run left behind")
+
+        // One list of two missing: today's behaviour (exit 1, the rest goes on), or 2 and nothing with --require-all-inputs.
+        Scratch.write("good.com\n", to: "\(dir)/list.txt")
+        let strict = try await BinaryRunner.run(
+            ["submit", "--quiet", "--require-all-inputs", "--out", "\(dir)/out", "list.txt", "missing.txt"], environment: env, directory: dir)
+        #expect(strict.status == 2, "stderr: \(strict.stderr)")
+        #expect(strict.stderr.contains("1 of the 2 inputs cannot be read (--require-all-inputs)"))
+        #expect(server.stats().requestCount("dynadot", "add_backorder_request") == 0)
+        let lenient = try await BinaryRunner.run(["submit", "--quiet", "--out", "\(dir)/out", "list.txt", "missing.txt"], environment: env, directory: dir)
+        #expect(lenient.status == 1, "stderr: \(lenient.stderr)")
+        #expect(try outcome("\(dir)/out", "good.com")["state"] as? String == "accepted")
+    }
 }

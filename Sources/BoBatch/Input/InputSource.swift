@@ -51,6 +51,18 @@ final class FileSource: ByteSource {
         }
     }
 
+    /// Why `path` cannot be read as an input (missing, unreadable, a directory), or nil when it can be opened
+    /// (standard input always can). Opens and closes it: nothing is read.
+    static func problem(opening path: String) -> InputFileError? {
+        guard path != "-" else { return nil }
+        do {
+            Glibc.close(try open(path))
+            return nil
+        } catch {
+            return error
+        }
+    }
+
     private static func open(_ path: String) throws(InputFileError) -> Int32 {
         let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
         if fd < 0 {
