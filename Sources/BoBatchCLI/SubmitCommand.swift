@@ -112,6 +112,9 @@ struct SubmitCommand: AsyncParsableCommand {
     @Flag(help: "Read, check and record the input, write invalid.tsv and summary.json, send nothing.")
     var dryRun = false
 
+    @OptionGroup(title: "Logging")
+    var logging: LogOptions
+
     @OptionGroup(title: "Filters")
     var filters: FilterOptions
 
@@ -145,7 +148,7 @@ struct SubmitCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        LogSetup.bootstrap(verbose: verbose)
+        try LogSetup.bootstrap(verbose: verbose, options: logging)
         let env = ProcessInfo.processInfo.environment
         var options = InputOptions()
         options.column = column
@@ -166,6 +169,7 @@ struct SubmitCommand: AsyncParsableCommand {
         }
 
         let runName = run ?? Self.defaultRunName(files)
+        LogSetup.sink.run = runName
         // Sandbox runs keep their own ledger and results: a real run of the same file must never find
         // sandbox placements and skip the real ones.
         let baseState = StateDirectory.resolve(option: state, environment: env)
@@ -200,6 +204,7 @@ struct SubmitCommand: AsyncParsableCommand {
         defer { if let server = sandboxServer { Task { await server.shutdown() } } }
 
         let lanes = try Self.selectLanes(provider, env: providerEnv, sandbox: sandbox, maxAttempts: maxAttempts)
+        LogSetup.sink.mask(lanes.flatMap { $0.provider.secrets })
         // Prices are not credentials: read from the whole environment, sandbox or not.
         let prices: [ProviderID: ProviderPrice]
         do {

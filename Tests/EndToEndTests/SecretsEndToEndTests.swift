@@ -62,7 +62,7 @@ extension FaultInjectionEndToEndTests {
         }
 
         @Test(.timeLimit(.minutes(1)))
-        func noSecretAppearsInOutputResultsOrLedgerEvenWhenErrorsQuoteRequests() async throws {
+        func noSecretAppearsInOutputResultsLogsOrLedgerEvenWhenErrorsQuoteRequests() async throws {
             // Errors of every class, so messages that describe requests (URLs with key=…, bodies) get recorded.
             let faults = ProviderFaults(
                 refuse: 0.05, dropBeforeProcessing: 0.1, dropAfterProcessing: 0.1, serverErrorAfterProcessing: 0.1,
@@ -111,10 +111,20 @@ extension FaultInjectionEndToEndTests {
 
             // Not quiet: progress and summary lines are output too.
             try server.setFaults(plan)
-            let result = try await BinaryRunner.run(["submit", "--out", "out", "list.txt"], environment: env, directory: dir)
+            // With a JSON log file: every send, answer, refusal and lookup is written there too, masked the same way.
+            let result = try await BinaryRunner.run(
+                ["submit", "--log-format", "json", "--log-file", "log.ndjson", "--out", "out", "list.txt"], environment: env, directory: dir)
             #expect([1, 3].contains(result.status), "stderr: \(result.stderr)")
             #expect(E2E.totalCreates(server.stats()) > 15, "the sentinel accounts were not used")
-            let second = try expectNoSecret(output: [("stdout", result.stdout), ("stderr", result.stderr)], phase: "after the rerun")
+            let log = try String(contentsOfFile: "\(dir)/log.ndjson", encoding: .utf8)
+            let second = try expectNoSecret(output: [("stdout", result.stdout), ("stderr", result.stderr), ("log.ndjson", log)], phase: "after the rerun")
+            let events = log.split(separator: "\n").map { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            #expect(!events.isEmpty && events.allSatisfy { $0 != nil }, "every log line is one JSON object")
+            let answered = events.compactMap { $0 }.filter { $0["event"] as? String == "create answered" }
+            #expect(answered.count > 15)
+            #expect(answered.allSatisfy { $0["run"] as? String == "list" && $0["provider"] is String && $0["intent"] is Int
+                && $0["domains"] is Int && $0["duration_ms"] is Int && $0["time"] is String && $0["level"] as? String == "debug" })
+            #expect((try FileManager.default.attributesOfItem(atPath: "\(dir)/log.ndjson")[.posixPermissions] as? Int) == 0o600)
             #expect(second.contains("state/ledger.sqlite"))
             // The errors really were recorded (so the check above looked at messages that quote requests).
             let messages = try FileManager.default.contentsOfDirectory(atPath: "\(dir)/out").filter { $0.hasSuffix(".com.json") }

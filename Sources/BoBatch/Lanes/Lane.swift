@@ -112,8 +112,12 @@ public final class Lane: Sendable {
         await state.countCreate()
         logger.debug("create sent", metadata: ["intent": "\(intent)", "domains": "\(domains.count)", "first": "\(domains[0])"])
         let items = chunk.pairs.map(\.item)
+        let started = clock.now()
         let result = await Self.shielded { [provider] in await provider.submit(items) }
-        logger.debug("create answered", metadata: ["intent": "\(intent)", "result": "\(Self.summary(result))"])
+        logger.debug("create answered", metadata: [
+            "intent": "\(intent)", "domains": "\(domains.count)", "duration_ms": "\(Int(((clock.now() - started) * 1000).rounded()))",
+            "result": "\(Self.summary(result))",
+        ])
         if case .refused = result {} else { await pacer.answered() }
         switch result {
         case .settled(let verdicts):
