@@ -115,6 +115,9 @@ struct SubmitCommand: AsyncParsableCommand {
     @OptionGroup(title: "Logging")
     var logging: LogOptions
 
+    @Option(name: .customLong("metrics-file"), help: ArgumentHelp("Write Prometheus metrics (text format, for node_exporter's textfile collector) to this file: every minute during the run and at its end, replaced atomically.", valueName: "path"))
+    var metricsFile: String?
+
     @OptionGroup(title: "Filters")
     var filters: FilterOptions
 
@@ -261,6 +264,7 @@ struct SubmitCommand: AsyncParsableCommand {
             }
             let summary = try Self.orStopped { try job.finish(input: input, reports: [], dryRun: true, capStopped: true, unwritten: planFailures) }
             SummaryPrinter.print(summary, dryRun: true)
+            writeMetrics(job: job, reports: [], exitCode: summary.exitCode)
             withExtendedLifetime(lock) {}
             throw ExitCode(summary.exitCode)
         }
@@ -268,6 +272,7 @@ struct SubmitCommand: AsyncParsableCommand {
         if dryRun {
             let summary = try Self.orStopped { try job.finish(input: input, reports: [], dryRun: true, unwritten: planFailures) }
             SummaryPrinter.print(summary, dryRun: true)
+            writeMetrics(job: job, reports: [], exitCode: summary.exitCode)
             withExtendedLifetime(lock) {}
             throw ExitCode(summary.exitCode)
         }
@@ -289,6 +294,13 @@ struct SubmitCommand: AsyncParsableCommand {
             }
         }
         let progress = quiet ? nil : Task { await ProgressPrinter.run(job: job) }
+        // Every minute while the lanes work, so a monitor sees a long run move (and a stuck one not move).
+        let metrics = metricsFile == nil ? nil : Task { [self] in
+            while !Task.isCancelled {
+                writeMetrics(job: job, reports: await job.reportsSoFar(), exitCode: nil)
+                try? await Task.sleep(for: .seconds(60))
+            }
+        }
         var reports: [LaneReport] = []
         defer { lanesEnded.set() }
         do {
@@ -307,9 +319,12 @@ struct SubmitCommand: AsyncParsableCommand {
         let interrupted = signalled.isSet
         progress?.cancel()
         _ = await progress?.value
+        metrics?.cancel()
+        _ = await metrics?.value
         // One code, decided once: summary.json, the screen and the process all say `summary.exitCode`.
         let summary = try Self.orStopped { try job.finish(input: input, reports: reports, interrupted: interrupted, unwritten: planFailures) }
         SummaryPrinter.print(summary)
+        writeMetrics(job: job, reports: reports, exitCode: summary.exitCode)
         withExtendedLifetime(lock) {}
         throw ExitCode(summary.exitCode)
     }
@@ -323,6 +338,17 @@ struct SubmitCommand: AsyncParsableCommand {
         } catch {
             Terminal.error("\nbo-batch: the run stopped: \(error). Everything recorded so far is kept; rerun to continue.")
             throw ExitCode(ExitStatus.incomplete.rawValue)
+        }
+    }
+
+    /// Writes `--metrics-file`, if asked for. A failure is said and the run goes on: monitoring must not cost a run.
+    func writeMetrics(job: SubmitJob, reports: [LaneReport], exitCode: Int32?) {
+        guard let metricsFile else { return }
+        do {
+            let snapshot = try MetricsSnapshot.current(ledger: job.ledger, run: job.plan.run, reports: reports, started: job.started, exitCode: exitCode)
+            try MetricsFile.write(snapshot, to: metricsFile)
+        } catch {
+            Terminal.error("bo-batch: --metrics-file \(metricsFile): could not write it: \(error)")
         }
     }
 

@@ -139,6 +139,7 @@ public final class Lane: Sendable {
 
         case .refused(let reason, let retryAfter):
             await state.needBusyCheck()
+            await state.countFailure("refused")
             // Refused before anything was done: the provider certainly did not act, so this send does not count
             // as one that may have landed (DNSPod's single blind resend is kept for those), nor against the
             // attempt budget; refusals have their own, counted in a row (an answer in between resets it).
@@ -163,6 +164,7 @@ public final class Lane: Sendable {
 
         case .maybeProcessed(let reason):
             await state.needBusyCheck()
+            await state.countFailure("maybe_processed")
             try ledger.record(
                 domains.map { PairUpdate(domain: $0, state: .unknown, code: .unclear, message: "no usable answer: \(reason)", unanswered: true) },
                 of: chunk.pairs, settling: intent, as: .unclear, now: wallClock())
@@ -170,6 +172,7 @@ public final class Lane: Sendable {
 
         case .batchFailed(let reason, let verdictIfAlone):
             await state.needBusyCheck()
+            await state.countFailure("batch_failed")
             try ledger.record(
                 domains.map { PairUpdate(domain: $0, state: .unknown, code: .batchError, message: "request failed as a whole: \(reason)", unanswered: true) },
                 of: chunk.pairs, settling: intent, as: .batchFailed, now: wallClock())
@@ -193,6 +196,7 @@ public final class Lane: Sendable {
 
         case .halt(let reason, let fix):
             logger.error("lane halted", metadata: ["reason": "\(reason)", "fix": "\(fix)"])
+            await state.countFailure("account")
             try ledger.record(
                 domains.map { PairUpdate(domain: $0, state: .failed, code: .halted, message: "\(provider.id.rawValue) lane halted: \(reason). Fix: \(fix)") },
                 of: chunk.pairs, settling: intent, as: .halt, now: wallClock())

@@ -6,6 +6,9 @@ public struct LaneReport: Sendable {
     public var creates: Int = 0
     public var lookups: Int = 0
     public var busyPolls: Int = 0
+    /// Creates that ended without verdicts, by class: `refused` (nothing was done: rate limit, busy, no
+    /// connection), `maybe_processed` (no usable answer), `batch_failed` (failed as a whole), `account` (a halt).
+    public var failures: [String: Int] = [:]
 }
 
 /// Live counts for progress lines.

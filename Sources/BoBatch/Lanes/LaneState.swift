@@ -24,6 +24,7 @@ actor LaneState {
     func countCreate() { report.creates += 1 }
     func countLookup() { report.lookups += 1 }
     func countBusyPoll() { report.busyPolls += 1 }
+    func countFailure(_ kind: String) { report.failures[kind, default: 0] += 1 }
     func setTotals(total: Int, done: Int) {
         self.total = total
         doneAtStart = done

@@ -11,6 +11,8 @@ public struct RunSummary: Sendable, Codable {
         public var busyPolls: Int
         public var halted: String?
         public var fix: String?
+        /// Creates this invocation that ended without verdicts, by class (``LaneReport/failures``); absent when none.
+        public var failures: [String: Int]? = nil
     }
 
     public struct InputSummary: Sendable, Codable {

@@ -33,7 +33,7 @@ public final class SubmitJob: Sendable {
     public let ledger: Ledger
     let lanes: [Lane]
     let writer: ResultWriter
-    let started = Date()
+    public let started = Date()
 
     public init(plan: SubmitPlan, ledger: Ledger, clock: any LaneClock = SystemLaneClock()) throws {
         self.plan = plan
@@ -181,7 +181,7 @@ public final class SubmitJob: Sendable {
             let report = reports.first { $0.provider == id }
             providers[id.rawValue] = RunSummary.ProviderSummary(
                 states: states, creates: report?.creates ?? 0, lookups: report?.lookups ?? 0, busyPolls: report?.busyPolls ?? 0,
-                halted: report?.halt?.reason, fix: report?.halt?.fix)
+                halted: report?.halt?.reason, fix: report?.halt?.fix, failures: report.flatMap { $0.failures.isEmpty ? nil : $0.failures })
         }
         var inputSummary = input
         inputSummary.invalid = invalid
