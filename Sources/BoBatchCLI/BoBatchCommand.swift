@@ -63,4 +63,22 @@ enum Terminal {
     static func overwrite(_ text: String) {
         FileHandle.standardError.write(Data("\r\u{1B}[K\(text)".utf8))
     }
+
+    /// Replaces the `previous` lines drawn last (the cursor sits below them) with `lines`, in one write.
+    static func redraw(_ lines: [String], replacing previous: Int) {
+        var out = previous > 0 ? "\u{1B}[\(previous)F" : "\r"
+        for line in lines { out += "\u{1B}[2K" + line + "\n" }
+        // Fewer lines than before: clear what is left of the old block, then come back up.
+        let extra = max(0, previous - lines.count)
+        for _ in 0..<extra { out += "\u{1B}[2K\n" }
+        if extra > 0 { out += "\u{1B}[\(extra)F" }
+        FileHandle.standardError.write(Data(out.utf8))
+    }
+
+    /// The terminal's width (stderr's), 80 when it cannot be told.
+    static var columns: Int {
+        var size = winsize()
+        if ioctl(STDERR_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 { return Int(size.ws_col) }
+        return 80
+    }
 }
