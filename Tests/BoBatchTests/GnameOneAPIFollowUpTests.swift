@@ -137,6 +137,42 @@ struct OneAPIFollowUpTests {
         #expect(fields["domain2"] == "other.com")
     }
 
+    /// A list page of `rows` (application, domain, status) claiming `total` applications in all.
+    static func page(_ rows: [(String, String, String)], total: Int) -> String {
+        var lines = ["[RESPONSE]", "CODE=200", "DESCRIPTION=Command completed successfully", "PROPERTY[TOTAL][0]=\(total)"]
+        for (i, row) in rows.enumerated() {
+            lines += ["PROPERTY[APPLICATION][\(i)]=\(row.0)", "PROPERTY[DOMAIN][\(i)]=\(row.1)", "PROPERTY[STATUS][\(i)]=\(row.2)"]
+        }
+        return (lines + ["EOF", ""]).joined(separator: "\r\n")
+    }
+
+    @Test func pagesUntilTheTotalIsRead() async {
+        let transport = ScriptedTransport { request throws(TransportError) in
+            let body = request.formFields["first"] == "0"
+                ? OneAPIFollowUpTests.page([("1", "a.com", "FAILED"), ("2", "b.com", "ACTIVE")], total: 3)
+                : OneAPIFollowUpTests.page([("3", "a.com", "SUCCESSFUL")], total: 3)
+            return HTTPResponse(status: 200, headers: [:], body: Array(body.utf8))
+        }
+        let reports = fates(await oneapi(transport).refresh([order("a.com"), order("b.com", "2"), order("c.com", "9")], now: fixedNow))
+        #expect(transport.requests.map { $0.formFields["first"] } == ["0", "2"])
+        // No kept id: the domain's newest application (3, placed again after 1 failed).
+        #expect(reports[domain("a.com")] == FateReport(fate: .won, detail: "SUCCESSFUL", reference: "3"))
+        #expect(reports[domain("b.com")]?.fate == .waiting)
+        #expect(reports[domain("c.com")]?.fate == .gone)
+    }
+
+    @Test func aListLongerThanItsPagesLeavesTheMissingUnknown() async {
+        let transport = ScriptedTransport { request throws(TransportError) in
+            let first = request.formFields["first"] ?? "0"
+            let body = OneAPIFollowUpTests.page([("\(first)", "a.com", "ACTIVE")], total: 1_000_000)
+            return HTTPResponse(status: 200, headers: [:], body: Array(body.utf8))
+        }
+        let reports = fates(await oneapi(transport).refresh([order("a.com"), order("z.com", "7")], now: fixedNow))
+        #expect(transport.requests.count == OneAPIProvider.refreshMaxPages)
+        #expect(reports[domain("a.com")]?.fate == .waiting)
+        #expect(reports[domain("z.com")]?.fate == .unknown)
+    }
+
     @Test func listFailuresAreClassified() async {
         func refresh(_ body: String, status: Int = 200) async -> RefreshResult {
             await oneapi(ScriptedTransport(status: status, body: body)).refresh([order("a.com", "1")], now: fixedNow)
