@@ -11,7 +11,7 @@ extension OneAPIProvider {
     /// Domains per refresh call: 100 `DOMAINn` filters keep the request small (a few kB) and the answer within
     /// one page of 1,000 rows even when every domain has several old applications.
     static let refreshDomains = 100
-    /// Rows per list page (the most 1API's list hands out per call in the sandbox and in 1API's examples' range).
+    /// Rows per list page: the `LIMIT` reconciliation already asks for (1API caps it at its own default when lower).
     static let refreshPageSize = 1000
     /// Pages read before the list counts as cut short (the missing orders are then `unknown`, asked again later).
     static let refreshMaxPages = 10
