@@ -198,6 +198,9 @@ public final class SandboxServer: Sendable {
     /// The sandbox's time (real time plus an offset that only moves forward): every fake reads it.
     public var clock: SandboxClock { components.clock }
 
+    /// The fake named `provider` (tests reach its ``FakeProvider/snapshot()`` and ``FakeProvider/restore(_:)``).
+    func fake(named provider: String) -> (any FakeProvider)? { components.fakes.first { $0.name == provider } }
+
     /// The ground truth of `provider`'s placed orders now: domain → where it stands (``BackorderDestiny``).
     /// Cancelled orders are not in it. For tests that check what `refresh` found.
     public func truth(provider: String) -> [String: BackorderDestiny.Phase] {

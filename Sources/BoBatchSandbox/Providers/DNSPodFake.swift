@@ -20,7 +20,7 @@ import Hummingbird
 final class DNSPodFake: FakeProvider {
     let name = "dnspod"
 
-    private struct State {
+    private struct State: Codable {
         /// account → domain → verification codes mailed so far
         var sends: [String: [String: [String]]] = [:]
         var acquired: [String: Set<String>] = [:]
@@ -35,6 +35,18 @@ final class DNSPodFake: FakeProvider {
 
     func reset() {
         state.withLock { $0 = State() }
+    }
+
+    // The mails sent (and domains taken back) are the fake's memory: kept across in-process sandboxes, so a
+    // `reclaim --sandbox` after a `submit --sandbox` sees the codes already mailed. No `placedOrders()`: a
+    // get-domain-back is not a backorder, nothing about it drops or resolves.
+    func snapshot() -> Data? {
+        state.withLock { try? JSONEncoder().encode($0) }
+    }
+
+    func restore(_ data: Data) throws {
+        let restored = try JSONDecoder().decode(State.self, from: data)
+        state.withLock { $0 = restored }
     }
 
     func register(on router: Router<SandboxRequestContext>) {

@@ -12,7 +12,12 @@ import Hummingbird
 ///   deposit); already placed: code -2 "domain already backordered"; not pending delete: code -1 "domain is not
 ///   in the deletion list"; bad name: code -1 "sorry, domain format incorrect".
 /// - `info` (`ym`): code 1 with `data{id,ym,zt,ztstr,sclx,sclxstr,td,qian,dqian,sj,scsj}` (all strings), or
-///   code -1 "no backorder record".
+///   code -1 "no backorder record". `zt` follows ``BackorderDestiny`` at the sandbox clock: 0 "in backorder"
+///   before the drop, 3 "in auction", 1 "directly won" / 2 "auction won", 7 "dropcatch lost" or 4 "others won"
+///   (by the name's hash) / 5 "auction lost", 6 "redeemed". *Chosen*: `qian` is the budget, or the catch or
+///   auction price once there is one (CNY); `dqian` is the deposit while it is held (waiting, in auction, won) and
+///   "0.00" once it is returned (lost, redeemed).
+/// - No cancel: Gname's API documents none, so the fake has none (an unknown path answers 404).
 /// - `bulk` (`ym` newline-separated, at most 100): code 1, `data{"ok":[names],"err":[{ym,code,msg}]}`.
 /// - Faults: refuse = code -1 "frequency too high, please try again later"; account failure = "signature error"
 ///   or "ip address is not in the whitelist".
@@ -22,16 +27,18 @@ final class GnameFake: FakeProvider {
     static let deposit = "3.00"
     static let maxClockSkew: TimeInterval = 300
 
-    private struct Backorder {
+    private struct Backorder: Codable {
         var id: String
         var ym: String
         var td: String
         var qian: String
         var sj: String
         var scsj: String
+        /// When the create landed, by the sandbox clock: ``BackorderDestiny`` resolves the order from it.
+        var placedAt: Date
     }
 
-    private struct State {
+    private struct State: Codable {
         var accounts: [String: [String: Backorder]] = [:]
         var nextID = 3_313_994
     }
@@ -45,6 +52,26 @@ final class GnameFake: FakeProvider {
 
     func reset() {
         state.withLock { $0 = State() }
+    }
+
+    func placedOrders() -> [String: Date] {
+        state.withLock { state in
+            var out: [String: Date] = [:]
+            for orders in state.accounts.values {
+                for (domain, order) in orders { out[domain] = min(out[domain] ?? order.placedAt, order.placedAt) }
+            }
+            return out
+        }
+    }
+
+    func snapshot() -> Data? {
+        // Dates as JSON numbers (the default): they round-trip exactly, so a restored order resolves the same.
+        state.withLock { try? JSONEncoder().encode($0) }
+    }
+
+    func restore(_ data: Data) throws {
+        let restored = try JSONDecoder().decode(State.self, from: data)
+        state.withLock { $0 = restored }
     }
 
     func register(on router: Router<SandboxRequestContext>) {
@@ -93,19 +120,19 @@ final class GnameFake: FakeProvider {
             let domain = PendingDeleteRule.normalize(ym)
             return try await pipeline.run(self, kind: .create, command: operation, account: appid,
                                           contentKey: domain, context: context) {
-                add(account: appid, domain: domain, fields: fields, now: now)
+                add(account: appid, domain: domain, fields: fields, now: clock.now())
             }.response
         case "bulk":
             let domains = ym.split(whereSeparator: \.isNewline).map { PendingDeleteRule.normalize(String($0)) }.filter { !$0.isEmpty }
             return try await pipeline.run(self, kind: .create, command: operation, account: appid,
                                           contentKey: domains.joined(separator: "\n"), context: context) {
-                bulk(account: appid, domains: domains, fields: fields, now: now)
+                bulk(account: appid, domains: domains, fields: fields, now: clock.now())
             }.response
         default:
             let domain = PendingDeleteRule.normalize(ym)
             return try await pipeline.run(self, kind: .lookup, command: operation, account: appid,
                                           contentKey: domain, context: context) {
-                info(account: appid, domain: domain)
+                info(account: appid, domain: domain, now: clock.now())
             }.response
         }
     }
@@ -131,7 +158,8 @@ final class GnameFake: FakeProvider {
             state.accounts[account, default: [:]][domain] = Backorder(
                 id: String(state.nextID), ym: domain, td: td, qian: qian,
                 sj: SandboxDates.chinaDateTime(now),
-                scsj: SandboxDates.chinaDate(PendingDeleteRule.dropTime(for: domain, now: now))
+                scsj: SandboxDates.chinaDate(BackorderDestiny.dropTime(of: domain, placedAt: now)),
+                placedAt: now
             )
             stats.create(name, domain)
             return nil
@@ -160,16 +188,34 @@ final class GnameFake: FakeProvider {
         return envelope(1, "ok", .object([("ok", .array(ok)), ("err", .array(errors))]))
     }
 
-    private func info(account: String, domain: String) -> Answer {
+    private func info(account: String, domain: String, now: Date) -> Answer {
         guard PendingDeleteRule.isValidHostName(domain) else { return envelope(-1, "sorry, domain format incorrect") }
         guard let item = state.withLock({ $0.accounts[account]?[domain] }) else {
             return envelope(-1, "no backorder record")
         }
+        let phase = BackorderDestiny.phase(of: domain, provider: name, placedAt: item.placedAt, now: now)
+        let (zt, ztstr) = Self.status(phase, domain: domain, provider: name)
+        let qian = phase.price.map { "\($0).00" } ?? item.qian
+        let depositHeld = [.waiting, .inAuction, .won].contains(phase.stage)
         return envelope(1, "ok", .object([
-            ("id", .string(item.id)), ("ym", .string(item.ym)), ("zt", "0"), ("ztstr", "in backorder"),
-            ("sclx", "1"), ("sclxstr", "Delete"), ("td", .string(item.td)), ("qian", .string(item.qian)),
-            ("dqian", .string(Self.deposit)), ("sj", .string(item.sj)), ("scsj", .string(item.scsj)),
+            ("id", .string(item.id)), ("ym", .string(item.ym)), ("zt", .string(String(zt))), ("ztstr", .string(ztstr)),
+            ("sclx", "1"), ("sclxstr", "Delete"), ("td", .string(item.td)), ("qian", .string(qian)),
+            ("dqian", .string(depositHeld ? Self.deposit : "0.00")), ("sj", .string(item.sj)), ("scsj", .string(item.scsj)),
         ]))
+    }
+
+    /// Gname's `zt` and `ztstr` (seed 000's wording) for where an order stands.
+    static func status(_ phase: BackorderDestiny.Phase, domain: String, provider: String) -> (Int, String) {
+        switch phase.stage {
+        case .waiting: return (0, "in backorder")
+        case .inAuction: return (3, "in auction")
+        case .won: return phase.wasAuction ? (2, "auction won") : (1, "directly won")
+        case .redeemed: return (6, "redeemed")
+        case .lost:
+            if phase.wasAuction { return (5, "auction lost") }
+            // A lost catch is either someone else's catch or a failed one: the name decides which Gname says.
+            return StableRandom.value(seed: 0, ["gname-lost", domain]) % 2 == 0 ? (4, "others won") : (7, "dropcatch lost")
+        }
     }
 
     func refuseAnswer(variant: UInt64, command: String) -> Answer {

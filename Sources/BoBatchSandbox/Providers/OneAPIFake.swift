@@ -17,19 +17,28 @@ import Hummingbird
 ///   `LIMIT` default 100, at most 1000): parallel `PROPERTY[APPLICATION|DOMAIN|STATUS|CLASS|CREATEDDATE][i]`
 ///   plus `TOTAL`, `FIRST`, `LAST`, `LIMIT`, `COUNT`.
 /// - `StatusDomainApplication`, `DeleteDomainApplication` (`APPLICATION`): 200, or 545 "Object does not exist".
+/// - Statuses (list and status) follow ``BackorderDestiny`` at the sandbox clock. *Chosen*: REQUESTED for the first
+///   hour after the create, then ACTIVE until the drop; AUCTION-PENDING while the auction runs (status adds
+///   `AUCTION-STATUS`, `AUCTION-ENDDATE`, `AUCTION-CURRENCY` USD, `AUCTION-BESTBID`); SUCCESSFUL (caught) or
+///   AUCTION-WON (`AUCTION-PRICE`); FAILED (lost, or redeemed: 1API's vocabulary has no word for a renewal) or
+///   AUCTION-LOST.
+/// - `DeleteDomainApplication` removes an application only before its drop; after it: 552 "Object status does
+///   not allow for operation". Deletes go through the fault pipeline as creates do (a plan's drops apply).
 /// - Unknown command: 500 "Invalid command name". Faults: refuse = 421 or 425; account failure = 530 or 546.
 final class OneAPIFake: FakeProvider {
     let name = "oneapi"
     static let defaultLimit = 100
     static let maxLimit = 1000
 
-    private struct Application {
+    private struct Application: Codable {
         var id: String
         var domain: String
         var created: String
+        /// When the create landed, by the sandbox clock: ``BackorderDestiny`` resolves the order from it.
+        var placedAt: Date
     }
 
-    private struct State {
+    private struct State: Codable {
         var accounts: [String: [Application]] = [:]
         var nextID = 7_000_000
         var answers = 0
@@ -44,6 +53,26 @@ final class OneAPIFake: FakeProvider {
 
     func reset() {
         state.withLock { $0 = State() }
+    }
+
+    func placedOrders() -> [String: Date] {
+        state.withLock { state in
+            var out: [String: Date] = [:]
+            for application in state.accounts.values.joined() {
+                out[application.domain] = min(out[application.domain] ?? application.placedAt, application.placedAt)
+            }
+            return out
+        }
+    }
+
+    func snapshot() -> Data? {
+        // Dates as JSON numbers (the default): they round-trip exactly, so a restored order resolves the same.
+        state.withLock { try? JSONEncoder().encode($0) }
+    }
+
+    func restore(_ data: Data) throws {
+        let restored = try JSONDecoder().decode(State.self, from: data)
+        state.withLock { $0 = restored }
     }
 
     func register(on router: Router<SandboxRequestContext>) {
@@ -96,15 +125,19 @@ final class OneAPIFake: FakeProvider {
                                           contentKey: domain, context: context) {
                 text(add(account, domain: domain, fields: fields))
             }.response
-        case "QueryDomainApplicationList", "StatusDomainApplication", "DeleteDomainApplication":
+        case "DeleteDomainApplication":
+            // A cancel goes through the pipeline as a create does, so a fault plan's drops apply to it.
+            return try await pipeline.run(self, kind: .create, command: command, account: account,
+                                          contentKey: "delete:" + (field("application") ?? ""), context: context) {
+                text(delete(account, id: field("application"), now: clock.now()))
+            }.response
+        case "QueryDomainApplicationList", "StatusDomainApplication":
             return try await pipeline.run(self, kind: .lookup, command: command, account: account,
                                           contentKey: fields.pairs.map { "\($0.name)=\($0.value)" }.joined(separator: "&"),
                                           context: context) {
-                switch command {
-                case "QueryDomainApplicationList": text(query(account, fields: fields))
-                case "StatusDomainApplication": text(status(account, id: field("application")))
-                default: text(delete(account, id: field("application")))
-                }
+                command == "QueryDomainApplicationList"
+                    ? text(query(account, fields: fields, now: clock.now()))
+                    : text(status(account, id: field("application"), now: clock.now()))
             }.response
         case "":
             return text(Reply(code: 504, description: "Missing required attribute; COMMAND")).response
@@ -130,8 +163,9 @@ final class OneAPIFake: FakeProvider {
                 return nil
             }
             state.nextID += 1
+            let now = clock.now()
             let item = Application(id: String(state.nextID), domain: domain,
-                                   created: SandboxDates.utcDateTime(Date()))
+                                   created: SandboxDates.utcDateTime(now), placedAt: now)
             state.accounts[account, default: []].append(item)
             stats.create(name, domain)
             return item
@@ -143,7 +177,7 @@ final class OneAPIFake: FakeProvider {
         ])
     }
 
-    private func query(_ account: String, fields: FormFields) -> Reply {
+    private func query(_ account: String, fields: FormFields, now: Date) -> Reply {
         if let applicationClass = fields.value(caseInsensitive: "class"), !applicationClass.isEmpty,
            applicationClass.uppercased() != "BACKORDER" {
             return Reply(code: 200, description: "Command completed successfully",
@@ -160,47 +194,84 @@ final class OneAPIFake: FakeProvider {
         var items = state.withLock { $0.accounts[account] ?? [] }
         let filler = injector.faults(for: name).hugeList
         if filler > 0 {
-            let created = SandboxDates.utcDateTime(Date())
+            let created = SandboxDates.utcDateTime(now)
             items += (0..<filler).map {
                 Application(id: String(90_000_000 + $0), domain: "sandbox-filler-" + String($0 + 1).leftPadded(to: 6) + ".com",
-                            created: created)
+                            created: created, placedAt: now)
             }
         }
         if !patterns.isEmpty {
-            items = items.filter { item in patterns.contains { Self.glob($0, matches: item.domain) } }
+            // Exact names by set, wildcards by glob: a refresh filters by 100 names at once.
+            let exact = Set(patterns.filter { !$0.contains("*") })
+            let wildcards = patterns.filter { $0.contains("*") }
+            items = items.filter { item in
+                exact.contains(item.domain) || wildcards.contains { Self.glob($0, matches: item.domain) }
+            }
         }
         let first = max(0, Int(fields.value(caseInsensitive: "first") ?? "") ?? 0)
         let limit = min(Self.maxLimit, max(1, Int(fields.value(caseInsensitive: "limit") ?? "") ?? Self.defaultLimit))
         let page = first < items.count ? Array(items[first..<min(items.count, first + limit)]) : []
         return Reply(code: 200, description: "Command completed successfully", properties: [
             ("APPLICATION", page.map(\.id)), ("CLASS", page.map { _ in "BACKORDER" }), ("DOMAIN", page.map(\.domain)),
-            ("STATUS", page.map { _ in "REQUESTED" }), ("CREATEDDATE", page.map(\.created)),
+            ("STATUS", page.map { Self.status(of: $0, now: now).word }), ("CREATEDDATE", page.map(\.created)),
             ("TOTAL", [String(items.count)]), ("FIRST", [String(first)]), ("LAST", [String(first + page.count - 1)]),
             ("LIMIT", [String(limit)]), ("COUNT", [String(page.count)]),
         ])
     }
 
-    private func status(_ account: String, id: String?) -> Reply {
+    private func status(_ account: String, id: String?, now: Date) -> Reply {
         guard let id, !id.isEmpty else { return Reply(code: 504, description: "Missing required attribute; APPLICATION") }
         guard let item = state.withLock({ $0.accounts[account]?.first { $0.id == id } }) else {
             return Reply(code: 545, description: "Object does not exist; APPLICATION \(id)")
         }
-        return Reply(code: 200, description: "Command completed successfully", properties: [
+        let (word, phase) = Self.status(of: item, now: now)
+        var properties: [(String, [String])] = [
             ("APPLICATION", [item.id]), ("CLASS", ["BACKORDER"]), ("DOMAIN", [item.domain]),
-            ("STATUS", ["REQUESTED"]), ("CREATEDDATE", [item.created]),
-        ])
+            ("STATUS", [word]), ("CREATEDDATE", [item.created]),
+        ]
+        if phase.wasAuction || phase.stage == .inAuction, let price = phase.price {
+            let amount = "\(price).00"
+            properties.append(("AUCTION-STATUS", [word]))
+            properties.append(("AUCTION-CURRENCY", ["USD"]))
+            properties.append(("AUCTION-BESTBID", [amount]))
+            if let ends = phase.auctionEnds { properties.append(("AUCTION-ENDDATE", [SandboxDates.utcDateTime(ends)])) }
+            if phase.stage == .won { properties.append(("AUCTION-PRICE", [amount])) }
+        }
+        return Reply(code: 200, description: "Command completed successfully", properties: properties)
     }
 
-    private func delete(_ account: String, id: String?) -> Reply {
-        guard let id, !id.isEmpty else { return Reply(code: 504, description: "Missing required attribute; APPLICATION") }
-        let removed = state.withLock { state -> Bool in
-            guard let index = state.accounts[account]?.firstIndex(where: { $0.id == id }) else { return false }
-            state.accounts[account]!.remove(at: index)
-            return true
+    /// The application's STATUS word at `now` (see the type's comment), with the phase it comes from.
+    private static func status(of item: Application, now: Date) -> (word: String, phase: BackorderDestiny.Phase) {
+        let phase = BackorderDestiny.phase(of: item.domain, provider: "oneapi", placedAt: item.placedAt, now: now)
+        switch phase.stage {
+        case .waiting: return (now.timeIntervalSince(item.placedAt) < 3600 ? "REQUESTED" : "ACTIVE", phase)
+        case .inAuction: return ("AUCTION-PENDING", phase)
+        case .won: return (phase.wasAuction ? "AUCTION-WON" : "SUCCESSFUL", phase)
+        case .lost: return (phase.wasAuction ? "AUCTION-LOST" : "FAILED", phase)
+        case .redeemed: return ("FAILED", phase)
         }
-        return removed
-            ? Reply(code: 200, description: "Command completed successfully")
-            : Reply(code: 545, description: "Object does not exist; APPLICATION \(id)")
+    }
+
+    /// Removes the application while it waits for its drop; after the drop 1API has acted on it: 552.
+    private func delete(_ account: String, id: String?, now: Date) -> Reply {
+        guard let id, !id.isEmpty else { return Reply(code: 504, description: "Missing required attribute; APPLICATION") }
+        enum Outcome { case removed(String), absent, tooLate }
+        let outcome = state.withLock { state -> Outcome in
+            guard let index = state.accounts[account]?.firstIndex(where: { $0.id == id }) else { return .absent }
+            let item = state.accounts[account]![index]
+            guard now < BackorderDestiny.dropTime(of: item.domain, placedAt: item.placedAt) else { return .tooLate }
+            state.accounts[account]!.remove(at: index)
+            return .removed(item.domain)
+        }
+        switch outcome {
+        case .removed(let domain):
+            stats.cancel(name, domain)
+            return Reply(code: 200, description: "Command completed successfully", properties: [("DOMAIN", [domain])])
+        case .absent:
+            return Reply(code: 545, description: "Object does not exist; APPLICATION \(id)")
+        case .tooLate:
+            return Reply(code: 552, description: "Object status does not allow for operation; APPLICATION \(id)")
+        }
     }
 
     /// `*` matches any run of characters; everything else literally.

@@ -9,8 +9,9 @@ import Foundation
 public struct GnameProvider: Provider {
     public let id = ProviderID.gname
     public let config: GnameConfig
-    private let transport: any HTTPTransport
-    private let now: @Sendable () -> Date
+    // Internal, not private: the follow-up calls (GnameFollowUp.swift) send through them too.
+    let transport: any HTTPTransport
+    let now: @Sendable () -> Date
 
     public init(config: GnameConfig, transport: any HTTPTransport, now: @escaping @Sendable () -> Date = Date.init) {
         self.config = config

@@ -5,8 +5,9 @@ import Foundation
 /// `QueryDomainApplicationList`.
 public struct OneAPIProvider: Provider {
     public let config: OneAPIConfig
-    private let transport: any HTTPTransport
-    private let now: @Sendable () -> Date
+    // Internal, not private: the follow-up calls (OneAPIFollowUp.swift) send through them too.
+    let transport: any HTTPTransport
+    let now: @Sendable () -> Date
 
     public init(config: OneAPIConfig, transport: any HTTPTransport, now: @escaping @Sendable () -> Date = Date.init) {
         self.config = config
@@ -64,7 +65,7 @@ public struct OneAPIProvider: Provider {
         _ = try OneAPIClassifier.helperAnswer(outcome: await send(request), secrets: secrets, now: now()).get()
     }
 
-    private func send(_ request: HTTPRequest) async -> Result<HTTPResponse, TransportError> {
+    func send(_ request: HTTPRequest) async -> Result<HTTPResponse, TransportError> {
         do {
             return .success(try await transport.send(request))
         } catch {
