@@ -1483,3 +1483,52 @@ extension Ledger {
         }
     }
 }
+
+// MARK: - reclaim (issue 11 part 4)
+
+/// A domain of a run caught at one provider or more: what `reclaim` asks DNSPod to hand back.
+public struct WonDomain: Sendable, Equatable {
+    public var domain: DomainName
+    /// The input text as the run read it, and the run's attributes of it (the email column feeds DNSPod).
+    public var input: String
+    public var attributes: DomainAttributes
+    /// The providers whose fate for it is `won`, by name, sorted.
+    public var wonAt: [ProviderID]
+}
+
+extension Ledger {
+    /// The run's domains whose fate is `won` at any backorder provider, in input order, with the email and drop
+    /// time the input gave them (`reclaim` hands them to DNSPod as `submit` would). DNSPod places no backorder,
+    /// so whatever fate its own pairs carry, it catches nothing.
+    public func wonDomains(run: String) throws -> [WonDomain] {
+        try pool.read { db in
+            guard let runID = try Self.runID(db, run) else { return [] }
+            return try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT d.domain, d.input, d.drop_time, d.email, group_concat(f.provider, ',') AS providers FROM fates f
+                    JOIN domains d ON d.run_id = f.run_id AND d.id = f.id
+                    WHERE f.run_id = ? AND f.fate = ? AND f.provider != ? GROUP BY d.id ORDER BY d.id
+                    """,
+                arguments: [runID, Fate.won.rawValue, ProviderID.dnspod.rawValue]
+            ).map { row in
+                let drop: Double? = row[2]
+                let providers: String = row[4]
+                return WonDomain(
+                    domain: DomainName(validatedASCII: row[0]), input: row[1],
+                    attributes: DomainAttributes(dropTime: drop.map(Date.init(timeIntervalSince1970:)), email: row[3]),
+                    wonAt: providers.split(separator: ",").compactMap { ProviderID(rawValue: String($0)) }.sorted())
+            }
+        }
+    }
+
+    /// When a provider was last asked about any of the run's orders (the latest `refresh` that reached one), nil
+    /// if never.
+    public func lastFateCheck(run: String) throws -> Date? {
+        try pool.read { db in
+            guard let runID = try Self.runID(db, run) else { return nil }
+            let at = try Double.fetchOne(db, sql: "SELECT MAX(checked_at) FROM fates WHERE run_id = ?", arguments: [runID])
+            return at.map(Date.init(timeIntervalSince1970:))
+        }
+    }
+}
