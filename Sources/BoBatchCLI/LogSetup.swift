@@ -25,8 +25,18 @@ enum LogSetup {
     static let sink = LogSink()
 
     /// Opens the log file (a usage error naming it if it cannot be) and bootstraps swift-log.
-    static func bootstrap(verbose: Bool, options: LogOptions = LogOptions()) throws {
-        if let path = options.file {
+    static func bootstrap(verbose: Bool, options: LogOptions) throws {
+        try bootstrap(verbose: verbose, format: options.format, file: options.file)
+    }
+
+    /// For commands without the logging options: stderr with --verbose, nothing else. (A `LogOptions()` made
+    /// here would be a parsable-arguments value never parsed, which ArgumentParser refuses to read.)
+    static func bootstrap(verbose: Bool) {
+        try? bootstrap(verbose: verbose, format: .text, file: nil)
+    }
+
+    private static func bootstrap(verbose: Bool, format: LogOptions.Format, file: String?) throws {
+        if let path = file {
             do {
                 try sink.openFile(path)
             } catch {
@@ -34,8 +44,7 @@ enum LogSetup {
                 throw ExitCode(2)
             }
         }
-        let format = options.format
-        let hasFile = options.file != nil
+        let hasFile = file != nil
         LoggingSystem.bootstrap { label in
             var handlers: [any LogHandler] = [
                 SinkLogHandler(label: label, format: format, target: .standardError, level: verbose ? .debug : .critical)
@@ -43,11 +52,6 @@ enum LogSetup {
             if hasFile { handlers.append(SinkLogHandler(label: label, format: format, target: .file, level: .debug)) }
             return handlers.count == 1 ? handlers[0] : MultiplexLogHandler(handlers)
         }
-    }
-
-    /// For commands that never send (status, providers): stderr with --verbose, nothing else.
-    static func bootstrap(verbose: Bool) {
-        try? bootstrap(verbose: verbose, options: LogOptions())
     }
 }
 
