@@ -163,7 +163,11 @@ struct SubmitCommand: AsyncParsableCommand {
         if sandbox {
             do {
                 let faults = try sandboxFaults.map { try FaultPlan.load(path: $0) } ?? .none
-                sandboxServer = try await SandboxServer.start(SandboxOptions(faults: faults, tls: sandboxTLS))
+                // The world of earlier --sandbox commands of this state (orders placed, clock moved): see SandboxSession.
+                sandboxServer = try await SandboxSession.start(stateDirectory: stateDir, options: SandboxOptions(faults: faults, tls: sandboxTLS))
+            } catch let error as SandboxWorldBusy {
+                Terminal.error("bo-batch: \(error)")
+                throw ExitCode(ExitStatus.locked.rawValue)
             } catch let error as FaultPlanError {
                 Terminal.error("bo-batch: --sandbox-faults: \(error)")
                 throw ExitCode(ExitStatus.usage.rawValue)
@@ -182,7 +186,13 @@ struct SubmitCommand: AsyncParsableCommand {
             Terminal.error("bo-batch: \(problem)")
             throw ExitCode(ExitStatus.usage.rawValue)
         }
-        defer { if let server = sandboxServer { Task { await server.shutdown() } } }
+        defer {
+            if let server = sandboxServer {
+                // Saved here, synchronously: the shutdown below may not finish before the process exits.
+                do { try server.saveState() } catch { Terminal.error("bo-batch: \(error); the next --sandbox run starts from the world saved before") }
+                Task { await server.shutdown() }
+            }
+        }
 
         let lanes = try Self.selectLanes(provider, env: providerEnv, sandbox: sandbox, maxAttempts: maxAttempts)
         // Prices are not credentials: read from the whole environment, sandbox or not.
