@@ -157,6 +157,19 @@ struct SubmitCommand: AsyncParsableCommand {
         let stateDir = sandbox && state == nil ? (baseState as NSString).appendingPathComponent("sandbox") : baseState
         let resultsDir = out ?? (sandbox ? "results/sandbox/\(runName)" : "results/\(runName)")
 
+        // Locked before the sandbox starts: the sandbox's saved world lives in the same state directory.
+        let lock: RunLock
+        do {
+            lock = try RunLock(directory: stateDir)
+        } catch let held as RunLock.Held {
+            Terminal.error("bo-batch: \(held)")
+            throw ExitCode(ExitStatus.locked.rawValue)
+        } catch {
+            // An unusable state directory is configuration (2), like the ledger below; not 1, "finished".
+            Terminal.error("bo-batch: cannot lock the state in \(stateDir): \(error)")
+            throw ExitCode(ExitStatus.usage.rawValue)
+        }
+
         // The sandbox, when asked for, runs in this process and stands in for every selected provider.
         var sandboxServer: SandboxServer?
         var providerEnv = env
@@ -205,17 +218,6 @@ struct SubmitCommand: AsyncParsableCommand {
         }
         let caps = try parsedCaps()
 
-        let lock: RunLock
-        do {
-            lock = try RunLock(directory: stateDir)
-        } catch let held as RunLock.Held {
-            Terminal.error("bo-batch: \(held)")
-            throw ExitCode(ExitStatus.locked.rawValue)
-        } catch {
-            // An unusable state directory is configuration (2), like the ledger below; not 1, "finished".
-            Terminal.error("bo-batch: cannot lock the state in \(stateDir): \(error)")
-            throw ExitCode(ExitStatus.usage.rawValue)
-        }
         let ledger: Ledger
         let job: SubmitJob
         do {

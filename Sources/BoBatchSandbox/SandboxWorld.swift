@@ -36,8 +36,10 @@ final class SandboxWorld: Sendable {
     private let lockDescriptor: Locked<Int32>
     private let fakes: [any FakeProvider]
     private let clock: SandboxClock
-    /// Serialises writes (a clock move and an explicit save may meet).
-    private let writing = Locked<Void>(())
+    /// Serialises writes (a clock move and an explicit save may meet), and holds the bytes last written or read:
+    /// a save that would write them again is skipped, so the shutdown after an explicit save writes nothing (a
+    /// command's process may end during that shutdown).
+    private let writing = Locked<[UInt8]?>(nil)
 
     static let format = "bo-batch-sandbox-world"
     static let version = 1
@@ -66,6 +68,11 @@ final class SandboxWorld: Sendable {
             throw SandboxWorldBusy(path: path)
         }
         lockDescriptor = Locked(fd)
+        // A temporary file left by a process that ended while saving (the world itself is whole): ours now.
+        let base = (path as NSString).lastPathComponent + ".tmp-"
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: directory.isEmpty ? "." : directory)) ?? [] where name.hasPrefix(base) {
+            try? FileManager.default.removeItem(atPath: (directory as NSString).appendingPathComponent(name))
+        }
         do {
             try load()
         } catch {
@@ -112,11 +119,12 @@ final class SandboxWorld: Sendable {
         if let offset = (root["clock_offset_seconds"] as? NSNumber)?.doubleValue, offset.isFinite, offset > 0 {
             clock.advance(to: offset)
         }
+        writing.withLock { $0 = Array(data) }
     }
 
     /// Writes the world as it is now (see the type's notes on atomicity).
     func save() throws {
-        try writing.withLock { _ in
+        try writing.withLock { lastWritten in
             var text = "{\"format\":\"\(Self.format)\",\"version\":\(Self.version),"
             text += "\"clock_offset_seconds\":\(Self.number(clock.offset)),\"fakes\":{"
             var body = Array(text.utf8)
@@ -129,7 +137,9 @@ final class SandboxWorld: Sendable {
                 body += memory
             }
             body += Array("}}\n".utf8)
+            if body == lastWritten { return }
             try Self.writeAtomically(body, to: path)
+            lastWritten = body
         }
     }
 

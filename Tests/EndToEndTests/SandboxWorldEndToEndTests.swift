@@ -1,6 +1,9 @@
 import BoBatchSandbox
 import Foundation
 import Testing
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 
 /// The in-process sandbox's memory between invocations of the real binary: `submit --sandbox` saves the world
 /// beside the sandbox ledger (`<state>/sandbox/sandbox-world.json`), and the next sandbox started from that state
@@ -51,5 +54,28 @@ import Testing
         await last.shutdown()
         let saved = try Scratch.json(world)
         #expect(saved["clock_offset_seconds"] as? Int == 6 * 86_400)
+    }
+
+    @Test(.timeLimit(.minutes(2)))
+    func theStandaloneSandboxStartsAheadWithTime() async throws {
+        let dir = Scratch.directory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let env = BinaryRunner.baseEnvironment(state: dir)
+        let server = try LaunchedBinary(["sandbox", "--port", "0", "--time", "+1d12h"], environment: env, directory: dir)
+        defer { server.send(SIGTERM) }
+        #expect(await eventually(within: 30) { server.stdout.contains("export ") || server.exited != nil }, "\(server.stderr)")
+        let line = try #require(server.stdout.split(separator: "\n").first { $0.contains("listening on ") })
+        let base = String(line[line.range(of: "listening on ")!.upperBound...])
+        #expect(server.stdout.contains("+1d12h ahead"))
+
+        let (data, _) = try await URLSession.shared.data(from: URL(string: base + "/_sandbox/clock")!)
+        let clock = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        #expect(clock["offset_seconds"] as? Int == 129_600)
+        server.send(SIGTERM)
+        #expect(await server.waitForExit(seconds: 30) != nil)
+
+        let refused = try await BinaryRunner.run(["sandbox", "--port", "0", "--time=-1d"], environment: env, directory: dir)
+        #expect(refused.status == 2)
+        #expect(refused.stderr.contains("only moves forward"), "\(refused.stderr)")
     }
 }
