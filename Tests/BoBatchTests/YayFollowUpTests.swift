@@ -90,6 +90,33 @@ struct YayRefreshTests {
     }
 }
 
+@Suite("Yay follow-up: the list read for refresh")
+struct YayActiveListTests {
+    @Test(arguments: [
+        seedList,
+        #"{"result":[],"status_code":200,"status_message":"OK"}"#,
+        #"{"result":[{"domain":" spaced.com ","uuid":12345,"expires_on":"2023-11-20"},{"uuid":"no-domain"},7,{"domain_name":"b.com"}],"status_code":"200"}"#,
+        #"{"result":[{"domain_name":"a.com","uuid":"  ","expires_on":null}]}"#,
+    ])
+    func decodesAsTheEnvelopeReaderDoes(body: String) throws {
+        let lean = try #require(YayActiveList.decode(Array(body.utf8)))
+        #expect(lean.entries == YayAnswer.parse(Array(body.utf8))?.entries)
+    }
+
+    @Test(arguments: [#"{"result":{},"status_code":404}"#, #"[{"domain_name":"a.com"}]"#, "<html>", #"{"status_code":200}"#])
+    func otherShapesAreLeftToTheEnvelopeReader(body: String) {
+        #expect(YayActiveList.decode(Array(body.utf8)) == nil)
+    }
+
+    @Test func aListInsideAnErrorEnvelopeIsNotAList() async {
+        // A 200 whose envelope says 401: the envelope decides, as for every Yay answer.
+        let body = #"{"result":[],"status_code":401,"status_message":"Unauthorized"}"#
+        guard case .halt = await yay(ScriptedTransport(status: 200, body: body)).refresh([order("example.com", uuidA)], now: fixedNow) else {
+            Issue.record("expected halt"); return
+        }
+    }
+}
+
 @Suite("Yay follow-up: cancel")
 struct YayCancelTests {
     private func cancel(_ status: Int, _ body: String, _ order: PlacedOrder = order("example.com", uuidA)) async -> CancelResult {

@@ -102,6 +102,10 @@ extension YayProvider {
         } catch {
             return .unavailable(reason: clean("GET /dom/back-order: \(error.message)"))
         }
+        // The usual answer, a 200 with the list, is decoded without a Foundation object tree (YayActiveList).
+        if response.status == 200, let list = YayActiveList.decode(response.body), list.statusCode == nil || list.statusCode == 200 {
+            return .entries(list.entries)
+        }
         let answer = YayAnswer.parse(response.body)
         let status = YayClassifier.effectiveStatus(response, answer)
         let said = YayClassifier.wording(answer, response: response, status: status)
