@@ -202,7 +202,7 @@ struct SubmitCommand: AsyncParsableCommand {
         defer {
             if let server = sandboxServer {
                 // Saved here, synchronously: the shutdown below may not finish before the process exits.
-                do { try server.saveState() } catch { Terminal.error("bo-batch: \(error); the next --sandbox run starts from the world saved before") }
+                do { try server.saveState(closing: true) } catch { Terminal.error("bo-batch: \(error); the next --sandbox run starts from the world saved before") }
                 Task { await server.shutdown() }
             }
         }

@@ -238,9 +238,11 @@ public final class SandboxServer: Sendable {
     public var stateFile: String? { components.world?.path }
 
     /// Writes the world (every fake's orders and the clock) to ``stateFile`` now; nothing without one.
-    /// ``shutdown()`` does it too, but a command that exits without awaiting the shutdown must call this.
-    public func saveState() throws {
-        try components.world?.save()
+    /// ``shutdown()`` does it too, but a command that exits without awaiting the shutdown must call this, with
+    /// `closing: true` when the command is ending: nothing is written after that save (so no write is cut by the
+    /// process's exit).
+    public func saveState(closing: Bool = false) throws {
+        try components.world?.save(closing: closing)
     }
 
     /// Forgets every list, count and fault draw (like `POST /_sandbox/reset`). Hold gates stay as they are.

@@ -122,8 +122,15 @@ final class SandboxWorld: Sendable {
         writing.withLock { $0 = Array(data) }
     }
 
-    /// Writes the world as it is now (see the type's notes on atomicity).
-    func save() throws {
+    /// Set by a closing save: the world is written for the last time by this process.
+    private let closed = Locked(false)
+
+    /// Writes the world as it is now (see the type's notes on atomicity). `closing`: this is the command's last
+    /// save, and no later one (the shutdown's, the clock's) writes again: a process that ends during a later
+    /// save would leave its temporary file behind.
+    func save(closing: Bool = false) throws {
+        if closed.withLock({ $0 }) { return }
+        defer { if closing { closed.withLock { $0 = true } } }
         try writing.withLock { lastWritten in
             var text = "{\"format\":\"\(Self.format)\",\"version\":\(Self.version),"
             text += "\"clock_offset_seconds\":\(Self.number(clock.offset)),\"fakes\":{"
@@ -203,9 +210,11 @@ public enum SandboxSession {
 
     /// Starts the sandbox with `options` and the world saved in `stateDirectory`.
     ///
-    /// Throws ``SandboxWorldBusy`` when another process holds that world (exit as for a held run lock), or
-    /// ``SandboxWorldError`` when it cannot be read. Call ``SandboxServer/saveState()`` before the process
-    /// ends: ``SandboxServer/shutdown()`` saves too, but a command that exits without awaiting it would not.
+    /// Take the command's run lock first (the world lives in the same state directory). Throws
+    /// ``SandboxWorldBusy`` when another process holds that world (exit as for a held run lock), or
+    /// ``SandboxWorldError`` when it cannot be read. Call ``SandboxServer/saveState(closing:)`` with `closing: true`
+    /// before the process ends: ``SandboxServer/shutdown()`` saves too, but a command that exits without awaiting
+    /// it would not.
     public static func start(stateDirectory: String, options: SandboxOptions = SandboxOptions()) async throws -> SandboxServer {
         var options = options
         options.stateFile = worldFile(stateDirectory: stateDirectory)

@@ -251,6 +251,22 @@ struct SandboxWorldTests {
         await fresh.shutdown()
     }
 
+    @Test func aClosingSaveIsTheLast() async throws {
+        let directory = Self.scratch()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let server = try await SandboxSession.start(stateDirectory: directory)
+        server.clock.advance(to: 120)
+        try server.saveState(closing: true)
+        let path = try #require(server.stateFile)
+        let written = try #require(FileManager.default.contents(atPath: path))
+        server.clock.advance(to: 240)
+        await server.shutdown()
+        #expect(FileManager.default.contents(atPath: path) == written)
+        let again = try await SandboxSession.start(stateDirectory: directory)
+        #expect(again.clock.offset == 120)
+        await again.shutdown()
+    }
+
     @Test func withoutAStateFileNothingIsWritten() async throws {
         try await withSandbox { server, _ in
             #expect(server.stateFile == nil)
