@@ -18,6 +18,9 @@ struct SandboxCommand: AsyncParsableCommand {
             file, so bo-batch trusts it. --round-trip-ms makes every connection behave like
             one across a network (TCP and TLS handshakes included): a benchmark's honest RTT.
             Connections accepted and full TLS handshakes: GET /_sandbox/connections.
+            The sandbox has a clock that only moves forward: --time +2d starts it two days
+            ahead of real time; GET/PUT /_sandbox/clock reads and moves it, and
+            GET /_sandbox/truth?provider=yay says what became of every order placed there.
             """)
 
     @Option(help: "Port to listen on (0 picks a free one).")
@@ -32,6 +35,9 @@ struct SandboxCommand: AsyncParsableCommand {
     @Flag(help: "Serve HTTPS with a throwaway self-signed certificate (exports BO_BATCH_CA_FILE to trust it).")
     var tls = false
 
+    @Option(help: ArgumentHelp("Start the sandbox's clock this far ahead of real time (+2d, +36h, +90m, +1d12h): past the drops.", valueName: "offset"))
+    var time: String?
+
     @Option(name: .customLong("round-trip-ms"), help: ArgumentHelp("Network round trip to simulate on every connection, handshakes included.", valueName: "ms"))
     var roundTripMilliseconds: Int = 0
 
@@ -45,6 +51,15 @@ struct SandboxCommand: AsyncParsableCommand {
             throw ExitCode(ExitStatus.usage.rawValue)
         }
         options.roundTripMilliseconds = roundTripMilliseconds
+        var offset: SandboxTimeOffset?
+        if let time {
+            do {
+                offset = try SandboxTimeOffset.parse(time)
+            } catch {
+                Terminal.error("bo-batch sandbox: --time: \(error)")
+                throw ExitCode(ExitStatus.usage.rawValue)
+            }
+        }
         if let faults {
             do {
                 options.faults = try FaultPlan.load(path: faults)
@@ -60,7 +75,9 @@ struct SandboxCommand: AsyncParsableCommand {
             Terminal.error("bo-batch sandbox: cannot listen on 127.0.0.1:\(port): \(error). Try another --port.")
             throw ExitCode(ExitStatus.usage.rawValue)
         }
+        if let offset { server.clock.advance(to: offset.seconds) }
         var text = "# bo-batch sandbox listening on \(server.baseURL)\n"
+        if let offset { text += "# sandbox clock \(offset) ahead of real time: \(server.clock.now())\n" }
         text += "# point bo-batch at it (sandbox credentials, not secrets): paste these lines, or eval them\n"
         var exports = SandboxCredentials.environment(for: server)
         if let caFile = server.caFilePath { exports[CurlTrust.caFileVariable] = caFile }

@@ -179,13 +179,30 @@ struct SubmitCommand: AsyncParsableCommand {
         let stateDir = sandbox && state == nil ? (baseState as NSString).appendingPathComponent("sandbox") : baseState
         let resultsDir = out ?? (sandbox ? "results/sandbox/\(runName)" : "results/\(runName)")
 
+        // Locked before the sandbox starts: the sandbox's saved world lives in the same state directory.
+        let lock: RunLock
+        do {
+            lock = try RunLock(directory: stateDir)
+        } catch let held as RunLock.Held {
+            Terminal.error("bo-batch: \(held)")
+            throw ExitCode(ExitStatus.locked.rawValue)
+        } catch {
+            // An unusable state directory is configuration (2), like the ledger below; not 1, "finished".
+            Terminal.error("bo-batch: cannot lock the state in \(stateDir): \(error)")
+            throw ExitCode(ExitStatus.usage.rawValue)
+        }
+
         // The sandbox, when asked for, runs in this process and stands in for every selected provider.
         var sandboxServer: SandboxServer?
         var providerEnv = env
         if sandbox {
             do {
                 let faults = try sandboxFaults.map { try FaultPlan.load(path: $0) } ?? .none
-                sandboxServer = try await SandboxServer.start(SandboxOptions(faults: faults, tls: sandboxTLS))
+                // The world of earlier --sandbox commands of this state (orders placed, clock moved): see SandboxSession.
+                sandboxServer = try await SandboxSession.start(stateDirectory: stateDir, options: SandboxOptions(faults: faults, tls: sandboxTLS))
+            } catch let error as SandboxWorldBusy {
+                Terminal.error("bo-batch: \(error)")
+                throw ExitCode(ExitStatus.locked.rawValue)
             } catch let error as FaultPlanError {
                 Terminal.error("bo-batch: --sandbox-faults: \(error)")
                 throw ExitCode(ExitStatus.usage.rawValue)
@@ -204,7 +221,13 @@ struct SubmitCommand: AsyncParsableCommand {
             Terminal.error("bo-batch: \(problem)")
             throw ExitCode(ExitStatus.usage.rawValue)
         }
-        defer { if let server = sandboxServer { Task { await server.shutdown() } } }
+        defer {
+            if let server = sandboxServer {
+                // Saved here, synchronously: the shutdown below may not finish before the process exits.
+                do { try server.saveState(closing: true) } catch { Terminal.error("bo-batch: \(error); the next --sandbox run starts from the world saved before") }
+                Task { await server.shutdown() }
+            }
+        }
 
         let lanes = try Self.selectLanes(provider, env: providerEnv, sandbox: sandbox, maxAttempts: maxAttempts)
         LogSetup.sink.mask(lanes.flatMap { $0.provider.secrets })
@@ -218,17 +241,6 @@ struct SubmitCommand: AsyncParsableCommand {
         }
         let caps = try parsedCaps()
 
-        let lock: RunLock
-        do {
-            lock = try RunLock(directory: stateDir)
-        } catch let held as RunLock.Held {
-            Terminal.error("bo-batch: \(held)")
-            throw ExitCode(ExitStatus.locked.rawValue)
-        } catch {
-            // An unusable state directory is configuration (2), like the ledger below; not 1, "finished".
-            Terminal.error("bo-batch: cannot lock the state in \(stateDir): \(error)")
-            throw ExitCode(ExitStatus.usage.rawValue)
-        }
         let ledger: Ledger
         let job: SubmitJob
         do {

@@ -15,8 +15,22 @@ public final class SandboxClock: Sendable {
 
     /// Runs the sandbox `seconds` ahead of real time; never moves it back (an order that resolved stays resolved).
     public func advance(to seconds: TimeInterval) {
-        offsetSeconds.withLock { $0 = max($0, seconds) }
+        guard seconds.isFinite else { return }
+        let moved = offsetSeconds.withLock { offset -> TimeInterval? in
+            guard seconds > offset else { return nil }
+            offset = seconds
+            return seconds
+        }
+        // Outside the lock: an observer (the saved world) reads the clock again.
+        if let moved { for observer in observers.withLock({ $0 }) { observer(moved) } }
     }
+
+    /// Called with the new offset after every move forward (the in-process sandbox saves its world then).
+    func onAdvance(_ observer: @escaping @Sendable (TimeInterval) -> Void) {
+        observers.withLock { $0.append(observer) }
+    }
+
+    private let observers = Locked<[@Sendable (TimeInterval) -> Void]>([])
 
     func reset() { offsetSeconds.withLock { $0 = 0 } }
 }

@@ -22,9 +22,14 @@ public struct SandboxOptions: Sendable {
     /// Unlike a fault plan's latency, which delays each request's answer, this is the network's share: it makes
     /// a new connection cost its handshakes' round trips, as against a real API.
     public var roundTripMilliseconds = 0
+    /// Where the sandbox keeps its world (orders and clock) between processes, or nil to forget it at exit:
+    /// see ``SandboxWorld`` and ``SandboxSession``.
+    public var stateFile: String?
 
     public init(host: String = "127.0.0.1", port: Int = 0, faults: FaultPlan = .none, seed: UInt64 = 1,
-                logLevel: Logger.Level = .critical, tls: Bool = false, roundTripMilliseconds: Int = 0) {
+                logLevel: Logger.Level = .critical, tls: Bool = false, roundTripMilliseconds: Int = 0,
+                stateFile: String? = nil) {
+        self.stateFile = stateFile
         self.host = host
         self.port = port
         self.faults = faults
@@ -46,7 +51,8 @@ public struct SandboxError: Error, CustomStringConvertible {
 /// 1API `/1api/api/call.cgi`, DNSPod `/dnspod/Domain.{Acquiresend,Acquire,Acquirevalidate}`; control:
 /// `GET /_sandbox/stats` (``SandboxStats`` as JSON), `POST /_sandbox/reset` (forget every list and count),
 /// `GET`/`PUT /_sandbox/faults` (the ``FaultPlan`` as JSON), `GET /_sandbox/connections`
-/// (``SandboxConnectionStats``). State lives in memory, per account.
+/// (``SandboxConnectionStats``), `GET`/`PUT /_sandbox/clock` and `GET /_sandbox/truth?provider=P`
+/// (``SandboxClockRoutes``). State lives in memory, per account, and in ``SandboxOptions/stateFile`` when set.
 public final class SandboxServer: Sendable {
     public let port: Int
     public let host: String
@@ -74,6 +80,8 @@ public final class SandboxServer: Sendable {
         let connections: ConnectionCounter
         let roundTripMilliseconds: Int
         let clock: SandboxClock
+        /// The saved world (``SandboxOptions/stateFile``), nil when the sandbox forgets at exit.
+        var world: SandboxWorld? = nil
 
         var fakes: [any FakeProvider] { [dynadot, gname, yay, oneapi, dnspod] }
 
@@ -117,7 +125,7 @@ public final class SandboxServer: Sendable {
         } catch {
             throw SandboxError(message: "sandbox could not make its TLS certificate: \(error)")
         }
-        let components = Components(
+        var built = Components(
             stats: stats, injector: injector, gates: gates,
             dynadot: DynadotFake(pipeline: pipeline),
             gname: GnameFake(pipeline: pipeline),
@@ -127,6 +135,20 @@ public final class SandboxServer: Sendable {
             tls: tls, connections: ConnectionCounter(), roundTripMilliseconds: options.roundTripMilliseconds,
             clock: clock
         )
+
+        if let stateFile = options.stateFile {
+            let world: SandboxWorld
+            do {
+                world = try SandboxWorld(path: stateFile, fakes: built.fakes, clock: clock)
+            } catch {
+                tls?.removeFiles()
+                throw error
+            }
+            built.world = world
+            // Every move of the clock is kept at once: it is what a later `refresh --sandbox` must see.
+            clock.onAdvance { _ in try? world.save() }
+        }
+        let components = built
 
         let router = Router(context: SandboxRequestContext.self)
         for fake in components.fakes { fake.register(on: router) }
@@ -169,9 +191,11 @@ public final class SandboxServer: Sendable {
             }
         } catch {
             tls?.removeFiles()
+            components.world?.release()
             throw SandboxError(message: "sandbox could not listen on \(options.host):\(options.port): \(error)")
         }
         tls?.removeFiles()
+        components.world?.release()
         throw SandboxError(message: "sandbox stopped before listening on \(options.host):\(options.port)")
     }
 
@@ -211,6 +235,17 @@ public final class SandboxServer: Sendable {
             out[domain] = BackorderDestiny.phase(of: domain, provider: provider, placedAt: placedAt, now: now)
         }
         return out
+    }
+
+    /// The file the sandbox keeps its world in (``SandboxOptions/stateFile``), nil when it keeps none.
+    public var stateFile: String? { components.world?.path }
+
+    /// Writes the world (every fake's orders and the clock) to ``stateFile`` now; nothing without one.
+    /// ``shutdown()`` does it too, but a command that exits without awaiting the shutdown must call this, with
+    /// `closing: true` when the command is ending: nothing is written after that save (so no write is cut by the
+    /// process's exit).
+    public func saveState(closing: Bool = false) throws {
+        try components.world?.save(closing: closing)
     }
 
     /// Forgets every list, count and fault draw (like `POST /_sandbox/reset`). Hold gates stay as they are.
@@ -270,6 +305,8 @@ public final class SandboxServer: Sendable {
         runTask.cancel()
         await runTask.value
         components.tls?.removeFiles()
+        try? components.world?.save()
+        components.world?.release()
     }
 
     // MARK: Control routes
@@ -284,6 +321,7 @@ public final class SandboxServer: Sendable {
             components.reset()
             return Answer.json(.object([("reset", .bool(true))])).response
         }
+        SandboxClockRoutes.register(on: router, clock: components.clock, fakes: components.fakes)
         router.get("_sandbox/connections") { _, _ -> Response in
             try jsonResponse(components.connectionStats())
         }

@@ -74,29 +74,7 @@ struct YayRequestTests {
         #expect(request.maxResponseBytes >= 64 << 20)
     }
 
-    @Test func cancelRequest() async throws {
-        let transport = ScriptedTransport(status: 204, body: "")
-        #expect(await yay(transport).cancel(uuid: uuid) == .cancelled)
-        let request = try #require(transport.requests.first)
-        #expect(request.method == .delete)
-        #expect(request.url == "https://api.yay.com/dom/back-order/\(uuid)")
-        #expect(request.idempotent == true)
-        #expect(request.body == nil)
-    }
-
-    @Test func cancelAnswers() async {
-        #expect(await yay(ScriptedTransport(status: 404, body: #"{"result":{},"status_code":404,"status_message":"Not Found"}"#)).cancel(uuid: uuid) == .notFound)
-        #expect(await yay(ScriptedTransport(status: 200, body: #"{"result":{},"status_code":404,"status_message":"Not Found"}"#)).cancel(uuid: uuid) == .notFound)
-        guard case .halt = await yay(ScriptedTransport(status: 401, body: "")).cancel(uuid: uuid) else { Issue.record("401"); return }
-        guard case .failed = await yay(ScriptedTransport(status: 500, body: "")).cancel(uuid: uuid) else { Issue.record("500"); return }
-    }
-
-    @Test(arguments: ["", "../../dom", "abc/def", "31347d42?x=1"])
-    func cancelNeverSendsAMalformedUUID(bad: String) async {
-        let transport = ScriptedTransport(status: 204, body: "")
-        guard case .failed = await yay(transport).cancel(uuid: bad) else { Issue.record("expected failed"); return }
-        #expect(transport.requests.isEmpty)
-    }
+    // Cancel: YayFollowUpTests.swift.
 
     @Test func moreThanOneDomainIsNeverSent() async {
         let transport = ScriptedTransport(status: 201, body: created)

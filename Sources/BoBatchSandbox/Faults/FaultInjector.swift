@@ -5,6 +5,8 @@ import Foundation
 enum RequestKind: Sendable {
     case create
     case lookup
+    /// Withdrawing an order: faults always apply (as to creates), hold gates do not.
+    case cancel
 }
 
 /// The fault chosen for one request.

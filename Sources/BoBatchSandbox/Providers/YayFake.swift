@@ -12,17 +12,35 @@ import Hummingbird
 ///   authentication or by an injected refuse/drop-before fault are not processed, so not charged.
 /// - `DELETE /dom/back-order/{uuid}` → 204 (empty body) or 404.
 /// - Faults: refuse = 429 with `Retry-After: 1`; account failure = 401.
+///
+/// The drop (issue 11, ``BackorderDestiny``): every order remembers when it was placed by the sandbox clock, and
+/// its `expires_on` is the UTC day of its drop. Yay's list holds *active* back-orders only, so an order leaves
+/// `GET /dom/back-order` (and `GET /dom/back-order/{uuid}` answers 404) once the clock passes its drop: Yay says
+/// nothing of what became of it, which is why the client calls it `gone`. `DELETE` withdraws an order only before
+/// its drop (204, counted by ``SandboxStats/cancels``); after it Yay has already acted, and the fake answers
+/// 409 Conflict in the seed's envelope and keeps the order (in ``SandboxServer/truth(provider:)``). DELETE
+/// goes through the fault layer as a cancel (faults apply to it as to creates).
 final class YayFake: FakeProvider {
     let name = "yay"
 
-    private struct Backorder {
+    private struct Backorder: Codable {
         var uuid: String
         var domain: String
         var expiresOn: String
         var createdOn: String
+        /// By the sandbox clock: what ``BackorderDestiny`` resolves the order from.
+        var placedAt: Date
+
+        enum CodingKeys: String, CodingKey {
+            case uuid, domain, expiresOn = "expires_on", createdOn = "created_on", placedAt = "placed_at"
+        }
+
+        func isActive(at now: Date) -> Bool {
+            now < BackorderDestiny.dropTime(of: domain, placedAt: placedAt)
+        }
     }
 
-    private struct State {
+    private struct State: Codable {
         var accounts: [String: [Backorder]] = [:]
         var created = 0
     }
@@ -62,7 +80,7 @@ final class YayFake: FakeProvider {
         router.delete("yay/dom/back-order/:uuid") { request, context in
             let uuid = context.parameters.get("uuid") ?? ""
             return try await self.handle("DELETE /dom/back-order/{uuid}", request, context) { account in
-                try await self.run(.lookup, "DELETE /dom/back-order/{uuid}", account, uuid, context) { self.delete(account, uuid) }
+                try await self.run(.cancel, "DELETE /dom/back-order/{uuid}", account, uuid, context) { self.delete(account, uuid) }
             }
         }
     }
@@ -116,15 +134,16 @@ final class YayFake: FakeProvider {
     }
 
     private func list(_ account: String) -> Answer {
+        let now = clock.now()
         let items = state.withLock { $0.accounts[account] ?? [] }
-        var result = items.map { object($0, updated: true) }
+        var result = items.filter { $0.isActive(at: now) }.map { object($0, updated: true) }
         let filler = injector.faults(for: name).hugeList
         if filler > 0 {
-            let today = SandboxDates.utcDate(Date())
+            let today = SandboxDates.utcDate(now)
             for index in 0..<filler {
                 let domain = "sandbox-filler-" + String(index + 1).leftPadded(to: 6) + ".com"
                 let item = Backorder(uuid: StableRandom.uuid(seed: injector.seed, ["yay-filler", String(index)]),
-                                     domain: domain, expiresOn: today, createdOn: today)
+                                     domain: domain, expiresOn: today, createdOn: today, placedAt: now)
                 result.append(object(item, updated: true))
             }
         }
@@ -132,7 +151,8 @@ final class YayFake: FakeProvider {
     }
 
     private func one(_ account: String, _ uuid: String) -> Answer {
-        guard let item = state.withLock({ $0.accounts[account]?.first { $0.uuid == uuid } }) else {
+        let now = clock.now()
+        guard let item = state.withLock({ $0.accounts[account]?.first { $0.uuid == uuid } }), item.isActive(at: now) else {
             return Self.answer(404, "Not Found")
         }
         return Self.answer(200, "OK", object(item, updated: true))
@@ -143,15 +163,16 @@ final class YayFake: FakeProvider {
         guard let requested else { return Self.answer(400, "Bad Request") }
         let domain = PendingDeleteRule.normalize(requested)
         guard PendingDeleteRule.isPendingDelete(domain) else { return Self.answer(400, "Bad Request") }
-        let now = Date()
+        let now = clock.now()
         let created = state.withLock { state -> Backorder? in
             if state.accounts[account, default: []].contains(where: { $0.domain == domain }) { return nil }
             state.created += 1
             let item = Backorder(
                 uuid: StableRandom.uuid(seed: injector.seed, ["yay", account, domain, String(state.created)]),
                 domain: domain,
-                expiresOn: SandboxDates.utcDate(PendingDeleteRule.dropTime(for: domain, now: now)),
-                createdOn: SandboxDates.utcDate(now)
+                expiresOn: SandboxDates.utcDate(BackorderDestiny.dropTime(of: domain, placedAt: now)),
+                createdOn: SandboxDates.utcDate(now),
+                placedAt: now
             )
             state.accounts[account, default: []].append(item)
             stats.create(name, domain)
@@ -161,14 +182,54 @@ final class YayFake: FakeProvider {
         return Self.answer(201, "Created", object(created, updated: false))
     }
 
+    private enum Deletion { case removed(String), notHeld, pastDrop }
+
     private func delete(_ account: String, _ uuid: String) -> Answer {
-        let removed = state.withLock { state -> Bool in
-            guard let index = state.accounts[account]?.firstIndex(where: { $0.uuid == uuid }) else { return false }
+        let now = clock.now()
+        let deletion = state.withLock { state -> Deletion in
+            guard let index = state.accounts[account]?.firstIndex(where: { $0.uuid == uuid }) else { return .notHeld }
+            let item = state.accounts[account]![index]
+            guard item.isActive(at: now) else { return .pastDrop }
             state.accounts[account]!.remove(at: index)
-            return true
+            return .removed(item.domain)
         }
-        guard removed else { return Self.answer(404, "Not Found") }
-        return Answer(status: .noContent, contentType: "application/json", body: "")
+        switch deletion {
+        case .removed(let domain):
+            stats.cancel(name, domain)
+            return Answer(status: .noContent, contentType: "application/json", body: "")
+        case .notHeld:
+            return Self.answer(404, "Not Found")
+        case .pastDrop:
+            // Past its drop Yay has acted on the order: there is nothing left to withdraw, and no money back.
+            return Self.answer(409, "Conflict")
+        }
+    }
+
+    func placedOrders() -> [String: Date] {
+        state.withLock { state in
+            var out: [String: Date] = [:]
+            for item in state.accounts.values.joined() {
+                out[item.domain] = min(out[item.domain] ?? item.placedAt, item.placedAt)
+            }
+            return out
+        }
+    }
+
+    /// `{"created": N, "accounts": {account: [{uuid, domain, expires_on, created_on, placed_at}, ...]}}`, the
+    /// placement times in seconds since 1970 by the sandbox clock.
+    func snapshot() -> Data? {
+        let copy = state.withLock { $0 }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.dateEncodingStrategy = .secondsSince1970
+        return try? encoder.encode(copy)
+    }
+
+    func restore(_ data: Data) throws {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .secondsSince1970
+        let restored = try decoder.decode(State.self, from: data)
+        state.withLock { $0 = restored }
     }
 
     func refuseAnswer(variant: UInt64, command: String) -> Answer {

@@ -93,18 +93,50 @@ enum YayClassifier {
         }
     }
 
-    /// `DELETE /dom/back-order/{uuid}`.
-    static func classifyCancel(_ response: HTTPResponse) -> YayCancelResult {
+    /// `DELETE /dom/back-order/{uuid}` for `order`. 2xx and 404 are `cancelled` (a 404 is an order already
+    /// withdrawn), except that a 404 once the order's known drop date has come means Yay.com acted on it:
+    /// `refused`, never a false "cancelled". 429 and 503 with Retry-After: nothing done. 5xx and a lost answer:
+    /// maybe deleted, settled by the list.
+    static func classifyCancel(_ outcome: Result<HTTPResponse, TransportError>, order: PlacedOrder, now: Date) -> CancelResult {
+        let response: HTTPResponse
+        switch outcome {
+        case .failure(let error):
+            switch error.kind {
+            case .neverSent: return .refused(reason: "Yay.com was not reached: \(error.message)", retryAfterSeconds: nil)
+            case .maybeProcessed: return .maybeProcessed(reason: "no answer from Yay.com to the DELETE: \(error.message)")
+            case .bodyTooLarge: return .maybeProcessed(reason: "Yay.com's answer to the DELETE was too large to read: \(error.message)")
+            }
+        case .success(let value): response = value
+        }
         let answer = YayAnswer.parse(response.body)
         let status = effectiveStatus(response, answer)
+        let said = wording(answer, response: response, status: status)
+        let reading = HTTPStatusReading(status: status, retryAfter: response.headers["retry-after"], now: now)
+        let domain = order.domain
+        switch reading.kind {
+        case .refused(let wait):
+            return .refused(reason: reading.answered(by: "Yay.com") + saying(said, status: status), retryAfterSeconds: wait)
+        case .serverError:
+            return .maybeProcessed(reason: reading.answered(by: "Yay.com") + saying(said, status: status) + " to the DELETE; checking the list before any resend")
+        case .success:
+            return .settled([domain: .cancelled(message: "back-order deleted (\(said))")])
+        case .endpointProblem, .other:
+            break
+        }
         switch status {
-        case 200..<300: return .cancelled
-        case 404: return .notFound
+        case 404:
+            if let drop = order.dropTime, now >= YayDay.start(of: drop) {
+                return .settled([domain: .refused(message: "Yay.com no longer holds it (HTTP 404: \(said)) and its drop date \(YayDay.text(drop)) has come: it was processed, not withdrawn")])
+            }
+            return .settled([domain: .cancelled(message: "Yay.com holds no such back-order (HTTP 404: \(said)): already withdrawn")])
         case 401, 403:
-            return .halt(
-                reason: "Yay.com refused the credentials (HTTP \(status): \(wording(answer, response: response, status: status)))",
-                fix: credentialsFix)
-        default: return .failed(reason: "Yay.com answered HTTP \(status) (\(wording(answer, response: response, status: status)))")
+            return .halt(reason: "Yay.com refused the credentials (HTTP \(status): \(said))", fix: credentialsFix)
+        case 300..<400, 405, 410:
+            return .halt(reason: "Yay.com answered HTTP \(status) to DELETE /dom/back-order/{uuid} (\(said))", fix: "check YAY_ENDPOINT")
+        case 400..<500:
+            return .settled([domain: .refused(message: "Yay.com will not delete it (HTTP \(status): \(said))")])
+        default:
+            return .maybeProcessed(reason: "Yay.com answered HTTP \(status) (\(said)) to the DELETE; checking the list before any resend")
         }
     }
 

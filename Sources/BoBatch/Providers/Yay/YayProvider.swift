@@ -2,7 +2,8 @@ import BoBatchHTTP
 import Foundation
 
 /// Yay.com's REST API: `POST /dom/back-order` (one domain a call, **charged on every call**),
-/// `GET /dom/back-order` (the account's whole list) to reconcile, `DELETE /dom/back-order/{uuid}` to cancel.
+/// `GET /dom/back-order` (the account's whole list) to reconcile and refresh, `DELETE /dom/back-order/{uuid}` to
+/// cancel (YayFollowUp.swift).
 ///
 /// Because every create is charged, the create is marked non-idempotent (the transport never replays it)
 /// and every unclear answer goes through a lookup before the lane would send it again.
@@ -10,8 +11,8 @@ public struct YayProvider: Provider {
     public let id = ProviderID.yay
     public let maxBatch = 1
     public let config: YayConfig
-    private let transport: any HTTPTransport
-    private let now: @Sendable () -> Date
+    let transport: any HTTPTransport
+    let now: @Sendable () -> Date
 
     public init(config: YayConfig, transport: any HTTPTransport, now: @escaping @Sendable () -> Date = Date.init) {
         self.config = config
@@ -44,27 +45,6 @@ public struct YayProvider: Provider {
             return YayClassifier.classifyList(response, domains: items.map(\.domain), now: now())
         } catch {
             return .unavailable(reason: "GET /dom/back-order: \(error.message)")
-        }
-    }
-
-    /// Cancels a back-order by the uuid its create returned. Not used by the lane yet. Outside the `Provider`
-    /// protocol, so it cleans its own strings with the shared `ProviderText.clean`.
-    public func cancel(uuid: String) async -> YayCancelResult {
-        // A uuid is hex and dashes; anything else would change the path, so it is never sent.
-        guard !uuid.isEmpty, uuid.utf8.allSatisfy({ $0 == UInt8(ascii: "-") || ($0 < 128 && Character(Unicode.Scalar($0)).isHexDigit) }) else {
-            return .failed(reason: "\(clean(uuid)) is not a Yay.com back-order uuid")
-        }
-        let request = makeRequest(.delete, path: "/dom/back-order/\(uuid)", body: nil, idempotent: true)
-        let result: YayCancelResult
-        do {
-            result = YayClassifier.classifyCancel(try await transport.send(request))
-        } catch {
-            result = .failed(reason: "DELETE /dom/back-order: \(error.message)")
-        }
-        switch result {
-        case .cancelled, .notFound: return result
-        case .failed(let reason): return .failed(reason: clean(reason))
-        case .halt(let reason, let fix): return .halt(reason: clean(reason), fix: clean(fix))
         }
     }
 
@@ -102,5 +82,5 @@ public struct YayProvider: Provider {
         return out + "\""
     }
 
-    private func clean(_ text: String) -> String { ProviderText.clean(text, secrets: secrets) }
+    func clean(_ text: String) -> String { ProviderText.clean(text, secrets: secrets) }
 }
