@@ -126,8 +126,8 @@ final class OneAPIFake: FakeProvider {
                 text(add(account, domain: domain, fields: fields))
             }.response
         case "DeleteDomainApplication":
-            // A cancel goes through the pipeline as a create does, so a fault plan's drops apply to it.
-            return try await pipeline.run(self, kind: .create, command: command, account: account,
+            // A cancel: a fault plan's drops apply to it as to a create; hold gates (for creates) do not.
+            return try await pipeline.run(self, kind: .cancel, command: command, account: account,
                                           contentKey: "delete:" + (field("application") ?? ""), context: context) {
                 text(delete(account, id: field("application"), now: clock.now()))
             }.response
