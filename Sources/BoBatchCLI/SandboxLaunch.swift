@@ -1,0 +1,32 @@
+import ArgumentParser
+import BoBatch
+import BoBatchHTTP
+import BoBatchSandbox
+import Foundation
+
+/// The in-process sandbox of `submit --sandbox`, `refresh --sandbox` and `cancel --sandbox`, started one way.
+enum SandboxLaunch {
+    /// Starts the sandbox and returns it with the provider environment pointing at it: only sandbox credentials
+    /// (a real key in the environment must never meet the sandbox, nor the reverse), with pacing and DNSPod's
+    /// email settings kept. Exits 2 when it cannot start.
+    static func start(faults faultsPath: String?, tls: Bool, env: [String: String]) async throws -> (server: SandboxServer, providerEnv: [String: String]) {
+        let server: SandboxServer
+        do {
+            let faults = try faultsPath.map { try FaultPlan.load(path: $0) } ?? .none
+            server = try await SandboxServer.start(SandboxOptions(faults: faults, tls: tls))
+        } catch let error as FaultPlanError {
+            Terminal.error("bo-batch: --sandbox-faults: \(error)")
+            throw ExitCode(ExitStatus.usage.rawValue)
+        } catch {
+            Terminal.error("bo-batch: could not start the sandbox: \(error)")
+            throw ExitCode(ExitStatus.usage.rawValue)
+        }
+        var providerEnv = env.filter { key, _ in key.hasSuffix("_THREADS") || key.hasSuffix("_RATE") || key.hasPrefix("DNSPOD_EMAIL") || key == "GNAME_BULK" || key == "ONEAPI_CUTOFF_HOURS" }
+        providerEnv.merge(SandboxCredentials.environment(for: server)) { _, sandboxValue in sandboxValue }
+        // The sandbox's DNSPod offers addresses for every domain; using the first keeps the demo complete.
+        if providerEnv["DNSPOD_EMAIL"] == nil, providerEnv["DNSPOD_EMAIL_AUTO"] == nil { providerEnv["DNSPOD_EMAIL_AUTO"] = "1" }
+        // The sandbox's certificate, and nothing else: it is the only server this run talks to.
+        if let caFile = server.caFilePath { CurlTrust.useCAFile(caFile) }
+        return (server, providerEnv)
+    }
+}
