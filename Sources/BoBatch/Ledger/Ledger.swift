@@ -1441,47 +1441,84 @@ extension Ledger {
     /// ``recordFates(run:provider:_:at:)``'s writes, inside the caller's transaction (a cancel records its pairs'
     /// cancel state and their fate in one).
     private static func writeFates(_ db: Database, runID: Int64, provider: ProviderID, _ updates: [(row: PlacedOrderRow, report: FateReport)], at now: Date) throws -> Int {
-        var changed = 0
-        let current = try db.cachedStatement(sql: """
-            SELECT fate, detail, price, currency, frozen, ends_at FROM fates WHERE run_id = ? AND provider = ? AND id = ?
-            """)
+        guard !updates.isEmpty else { return 0 }
+        // A refresh of a list provider records a whole account's orders (100,000) in one call: the current fates are
+        // read in one query, the unchanged ones noted in one statement, the changed ones written through
+        // ``HotStatement``s, so a pair costs a few binds rather than statements built and looked up per row.
+        // The range of the asked ids, read along the primary key; ids outside the updates are skipped.
+        let asked = Set(updates.map(\.row.id))
+        var current: [Int: (fate: String, detail: String, price: String?, currency: String?, frozen: String?, endsAt: Double?)] = [:]
+        let rows = try Row.fetchCursor(
+            db,
+            sql: "SELECT id, fate, detail, price, currency, frozen, ends_at FROM fates WHERE run_id = ? AND provider = ? AND id BETWEEN ? AND ?",
+            arguments: [runID, provider.rawValue, asked.min()!, asked.max()!])
+        while let o = try rows.next() {
+            let id: Int = o[0]
+            if asked.contains(id) { current[id] = (o[1], o[2], o[3], o[4], o[5], o[6]) }
+        }
+        var unchanged: [Int] = []
+        var changes: [(row: PlacedOrderRow, report: FateReport)] = []
         for (row, report) in updates {
-            let args: StatementArguments = [runID, provider.rawValue, row.id]
-            let old = try Row.fetchOne(current, arguments: args)
-            let endsAt = report.endsAt?.timeIntervalSince1970
-            let same = old.map { o in
-                (o[0] as String) == report.fate.rawValue && (o[1] as String) == report.detail && (o[2] as String?) == report.price
-                    && (o[3] as String?) == report.currency && (o[4] as String?) == report.frozen && (o[5] as Double?) == endsAt
-            } ?? false
-            if same {
-                try db.execute(sql: "UPDATE fates SET checked_at = ? WHERE run_id = ? AND provider = ? AND id = ?",
-                               arguments: [now.timeIntervalSince1970, runID, provider.rawValue, row.id])
+            if let o = current[row.id], o.fate == report.fate.rawValue, o.detail == report.detail, o.price == report.price, o.currency == report.currency,
+               o.frozen == report.frozen, o.endsAt == report.endsAt?.timeIntervalSince1970 {
+                unchanged.append(row.id)
             } else {
-                changed += 1
-                try db.execute(
-                    sql: """
-                        INSERT INTO fates(run_id, provider, id, fate, detail, price, currency, frozen, ends_at, changed_at, checked_at)
-                        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)
-                        ON CONFLICT(run_id, provider, id) DO UPDATE SET fate = excluded.fate, detail = excluded.detail,
-                            price = excluded.price, currency = excluded.currency, frozen = excluded.frozen, ends_at = excluded.ends_at,
-                            changed_at = excluded.changed_at, checked_at = excluded.checked_at
-                        """,
-                    arguments: [runID, provider.rawValue, row.id, report.fate.rawValue, report.detail, report.price, report.currency,
-                                report.frozen, endsAt, now.timeIntervalSince1970])
-                try db.execute(
-                    sql: "INSERT INTO fate_history(run_id, provider, id, at, fate, detail, price, currency) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    arguments: [runID, provider.rawValue, row.id, now.timeIntervalSince1970, report.fate.rawValue, report.detail,
-                                report.price, report.currency])
-                try db.execute(sql: "UPDATE names SET version = version + 1 WHERE run_id = ? AND domain = ?",
-                               arguments: [runID, row.order.domain.ascii])
-            }
-            if let reference = report.reference, !reference.isEmpty {
-                try db.execute(
-                    sql: "UPDATE pairs SET reference = ? WHERE run_id = ? AND provider = ? AND id = ? AND (reference IS NULL OR reference = '')",
-                    arguments: [reference, runID, provider.rawValue, row.id])
+                changes.append((row, report))
             }
         }
-        return changed
+        if !unchanged.isEmpty {
+            let checked = HotStatement(try db.cachedStatement(sql: "UPDATE fates SET checked_at = ?1 WHERE run_id = ?2 AND provider = ?3 AND id = ?4"))
+            try checked.bind(now.timeIntervalSince1970, at: 1)
+            try checked.bind(runID, at: 2)
+            try checked.bind(provider.rawValue, at: 3)
+            for id in unchanged {
+                try checked.bind(id, at: 4)
+                try checked.step()
+            }
+        }
+        if !changes.isEmpty {
+            let upsert = HotStatement(try db.cachedStatement(sql: """
+                INSERT INTO fates(run_id, provider, id, fate, detail, price, currency, frozen, ends_at, changed_at, checked_at)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)
+                ON CONFLICT(run_id, provider, id) DO UPDATE SET fate = excluded.fate, detail = excluded.detail,
+                    price = excluded.price, currency = excluded.currency, frozen = excluded.frozen, ends_at = excluded.ends_at,
+                    changed_at = excluded.changed_at, checked_at = excluded.checked_at
+                """))
+            let history = HotStatement(try db.cachedStatement(sql: """
+                INSERT INTO fate_history(run_id, provider, id, at, fate, detail, price, currency) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                """))
+            let bump = HotStatement(try db.cachedStatement(sql: "UPDATE names SET version = version + 1 WHERE run_id = ?1 AND domain = ?2"))
+            for statement in [upsert, history] {
+                try statement.bind(runID, at: 1)
+                try statement.bind(provider.rawValue, at: 2)
+            }
+            try upsert.bind(now.timeIntervalSince1970, at: 10)
+            try history.bind(now.timeIntervalSince1970, at: 4)
+            try bump.bind(runID, at: 1)
+            for (row, report) in changes {
+                try upsert.bind(row.id, at: 3)
+                try upsert.bind(report.fate.rawValue, at: 4)
+                try upsert.bind(report.detail, at: 5)
+                try upsert.bind(report.price, at: 6)
+                try upsert.bind(report.currency, at: 7)
+                try upsert.bind(report.frozen, at: 8)
+                if let ends = report.endsAt { try upsert.bind(ends.timeIntervalSince1970, at: 9) } else { try upsert.bind(nil as String?, at: 9) }
+                try upsert.step()
+                try history.bind(row.id, at: 3)
+                try history.bind(report.fate.rawValue, at: 5)
+                try history.bind(report.detail, at: 6)
+                try history.bind(report.price, at: 7)
+                try history.bind(report.currency, at: 8)
+                try history.step()
+                try bump.bind(row.order.domain.ascii, at: 2)
+                try bump.step()
+            }
+        }
+        let reference = try db.cachedStatement(sql: "UPDATE pairs SET reference = ? WHERE run_id = ? AND provider = ? AND id = ? AND (reference IS NULL OR reference = '')")
+        for (row, report) in updates {
+            if let ref = report.reference, !ref.isEmpty { try reference.execute(arguments: [ref, runID, provider.rawValue, row.id]) }
+        }
+        return changes.count
     }
 
     /// Placed pairs per provider and fate; a placed pair never refreshed counts as `waiting`.
