@@ -92,7 +92,7 @@ struct CancelCommand: AsyncParsableCommand {
         let plans = try SubmitCommand.orStopped { try lanes.map { try $0.planCancel(selection) } }
         for plan in plans {
             let name = plan.provider.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)
-            var parts = ["\(plan.sendCount) to cancel"]
+            var parts = [plan.notOffered == nil ? "\(plan.sendCount) to cancel" : "\(plan.sendCount) placed"]
             if plan.settleCount > 0 { parts.append("\(plan.settleCount) unclear from before (looked up first)") }
             if !plan.won.isEmpty { parts.append("\(plan.won.count) won: cannot be cancelled") }
             if !plan.refusedBefore.isEmpty { parts.append("\(plan.refusedBefore.count) refused before") }
