@@ -24,17 +24,8 @@ struct FollowUpSession {
             Terminal.error("bo-batch: no ledger in \(stateDir) yet; place backorders with 'bo-batch submit' first")
             throw ExitCode(ExitStatus.usage.rawValue)
         }
-        var server: SandboxServer?
-        var providerEnv = env
-        if sandbox {
-            let launched = try await SandboxLaunch.start(faults: nil, tls: false, env: env)
-            server = launched.server
-            providerEnv = launched.providerEnv
-            if let sandboxTime { launched.server.clock.advance(to: try SandboxTimeOffset.parse(sandboxTime)) }
-        } else if let problem = CurlTrust.problem(in: env) {
-            Terminal.error("bo-batch: \(problem)")
-            throw ExitCode(ExitStatus.usage.rawValue)
-        }
+        let (server, providerEnv) = try await SandboxLaunch.providerEnvironment(sandbox: sandbox, env: env)
+        if let server, let sandboxTime { server.clock.advance(to: try SandboxTimeOffset.parse(sandboxTime)) }
         let lanes = try SubmitCommand.selectLanes(provider, env: providerEnv, sandbox: sandbox, maxAttempts: 5)
         let lock = try SubmitCommand.lockState(stateDir)
         let ledger: Ledger

@@ -29,4 +29,20 @@ enum SandboxLaunch {
         if let caFile = server.caFilePath { CurlTrust.useCAFile(caFile) }
         return (server, providerEnv)
     }
+
+    /// The providers' environment for a command: with `sandbox`, the in-process sandbox started and pointed at;
+    /// without, the real environment once its TLS settings are checked (a bad `BO_BATCH_CA_FILE` is 2).
+    static func providerEnvironment(sandbox: Bool, faults: String? = nil, tls: Bool = false, env: [String: String]) async throws
+        -> (server: SandboxServer?, providerEnv: [String: String])
+    {
+        if sandbox {
+            let launched = try await start(faults: faults, tls: tls, env: env)
+            return (launched.server, launched.providerEnv)
+        }
+        if let problem = CurlTrust.problem(in: env) {
+            Terminal.error("bo-batch: \(problem)")
+            throw ExitCode(ExitStatus.usage.rawValue)
+        }
+        return (nil, env)
+    }
 }

@@ -158,16 +158,7 @@ struct SubmitCommand: AsyncParsableCommand {
         let resultsDir = out ?? (sandbox ? "results/sandbox/\(runName)" : "results/\(runName)")
 
         // The sandbox, when asked for, runs in this process and stands in for every selected provider.
-        var sandboxServer: SandboxServer?
-        var providerEnv = env
-        if sandbox {
-            let launched = try await SandboxLaunch.start(faults: sandboxFaults, tls: sandboxTLS, env: env)
-            sandboxServer = launched.server
-            providerEnv = launched.providerEnv
-        } else if let problem = CurlTrust.problem(in: env) {
-            Terminal.error("bo-batch: \(problem)")
-            throw ExitCode(ExitStatus.usage.rawValue)
-        }
+        let (sandboxServer, providerEnv) = try await SandboxLaunch.providerEnvironment(sandbox: sandbox, faults: sandboxFaults, tls: sandboxTLS, env: env)
         defer { if let server = sandboxServer { Task { await server.shutdown() } } }
 
         let lanes = try Self.selectLanes(provider, env: providerEnv, sandbox: sandbox, maxAttempts: maxAttempts)
