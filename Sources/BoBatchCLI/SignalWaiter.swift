@@ -1,3 +1,4 @@
+import BoBatch
 import Dispatch
 import Foundation
 
@@ -44,5 +45,26 @@ enum SignalWaiter {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             install(status: 0) { _ in continuation.resume() }
         }
+    }
+}
+
+extension SignalWaiter {
+    /// What `submit`, `refresh` and `cancel` do on SIGINT/SIGTERM: the first signal calls `cancel` (nothing new is
+    /// sent; requests on the wire finish and are recorded) and, if the lanes have not ended `grace` seconds later,
+    /// exits 3; a second signal exits 3 at once. Set `lanesEnded` when they end; `signalled` says a signal came.
+    static func stopGracefully(grace: Double, cancel: @escaping @Sendable () -> Void) -> (lanesEnded: Flag, signalled: Flag) {
+        let lanesEnded = Flag()
+        let signalled = Flag()
+        install(status: ExitStatus.incomplete.rawValue) { sig in
+            signalled.set()
+            Terminal.error("\nbo-batch: \(sig == SIGINT ? "interrupted" : "terminated"); sending nothing new, waiting up to \(Int(grace.rounded(.up))) s for the answers of requests in flight (signal again to exit at once)")
+            cancel()
+            DispatchQueue.global().asyncAfter(deadline: .now() + grace + 1) {
+                guard !lanesEnded.isSet else { return }
+                Terminal.error("\nbo-batch: requests still in flight after \(Int(grace.rounded(.up))) s; exiting now; the rerun looks them up before anything is resent")
+                _exit(ExitStatus.incomplete.rawValue)
+            }
+        }
+        return (lanesEnded, signalled)
     }
 }

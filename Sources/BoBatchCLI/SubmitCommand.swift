@@ -180,54 +180,12 @@ struct SubmitCommand: AsyncParsableCommand {
         let resultsDir = out ?? (sandbox ? "results/sandbox/\(runName)" : "results/\(runName)")
 
         // Locked before the sandbox starts: the sandbox's saved world lives in the same state directory.
-        let lock: RunLock
-        do {
-            lock = try RunLock(directory: stateDir)
-        } catch let held as RunLock.Held {
-            Terminal.error("bo-batch: \(held)")
-            throw ExitCode(ExitStatus.locked.rawValue)
-        } catch {
-            // An unusable state directory is configuration (2), like the ledger below; not 1, "finished".
-            Terminal.error("bo-batch: cannot lock the state in \(stateDir): \(error)")
-            throw ExitCode(ExitStatus.usage.rawValue)
-        }
+        let lock = try Self.lockState(stateDir)
 
         // The sandbox, when asked for, runs in this process and stands in for every selected provider.
-        var sandboxServer: SandboxServer?
-        var providerEnv = env
-        if sandbox {
-            do {
-                let faults = try sandboxFaults.map { try FaultPlan.load(path: $0) } ?? .none
-                // The world of earlier --sandbox commands of this state (orders placed, clock moved): see SandboxSession.
-                sandboxServer = try await SandboxSession.start(stateDirectory: stateDir, options: SandboxOptions(faults: faults, tls: sandboxTLS))
-            } catch let error as SandboxWorldBusy {
-                Terminal.error("bo-batch: \(error)")
-                throw ExitCode(ExitStatus.locked.rawValue)
-            } catch let error as FaultPlanError {
-                Terminal.error("bo-batch: --sandbox-faults: \(error)")
-                throw ExitCode(ExitStatus.usage.rawValue)
-            } catch {
-                Terminal.error("bo-batch: could not start the sandbox: \(error)")
-                throw ExitCode(ExitStatus.usage.rawValue)
-            }
-            // Only sandbox credentials: a real key in the environment must never meet the sandbox, nor the reverse.
-            providerEnv = env.filter { key, _ in key.hasSuffix("_THREADS") || key.hasSuffix("_RATE") || key.hasPrefix("DNSPOD_EMAIL") || key == "GNAME_BULK" || key == "ONEAPI_CUTOFF_HOURS" }
-            providerEnv.merge(SandboxCredentials.environment(for: sandboxServer!)) { _, sandboxValue in sandboxValue }
-            // The sandbox's DNSPod offers addresses for every domain; using the first keeps the demo complete.
-            if providerEnv["DNSPOD_EMAIL"] == nil, providerEnv["DNSPOD_EMAIL_AUTO"] == nil { providerEnv["DNSPOD_EMAIL_AUTO"] = "1" }
-            // The sandbox's certificate, and nothing else: it is the only server this run talks to.
-            if let caFile = sandboxServer!.caFilePath { CurlTrust.useCAFile(caFile) }
-        } else if let problem = CurlTrust.problem(in: env) {
-            Terminal.error("bo-batch: \(problem)")
-            throw ExitCode(ExitStatus.usage.rawValue)
-        }
-        defer {
-            if let server = sandboxServer {
-                // Saved here, synchronously: the shutdown below may not finish before the process exits.
-                do { try server.saveState(closing: true) } catch { Terminal.error("bo-batch: \(error); the next --sandbox run starts from the world saved before") }
-                Task { await server.shutdown() }
-            }
-        }
+        let (sandboxServer, providerEnv) = try await SandboxLaunch.providerEnvironment(
+            sandbox: sandbox, faults: sandboxFaults, tls: sandboxTLS, env: env, stateDirectory: stateDir)
+        defer { SandboxLaunch.close(sandboxServer) }
 
         let lanes = try Self.selectLanes(provider, env: providerEnv, sandbox: sandbox, maxAttempts: maxAttempts)
         LogSetup.sink.mask(lanes.flatMap { $0.provider.secrets })
@@ -293,18 +251,7 @@ struct SubmitCommand: AsyncParsableCommand {
         // The answers on the wire may take up to the request time limit; the wait for them stops well inside
         // systemd's default 90 s stop timeout, and then the run ends as on a second signal.
         let grace = min(Self.stopGrace, (try? ProviderCatalog.requestTimeoutCap(providerEnv)).flatMap { $0 } ?? Self.stopGrace)
-        let lanesEnded = SignalWaiter.Flag()
-        let signalled = SignalWaiter.Flag()
-        SignalWaiter.install(status: ExitStatus.incomplete.rawValue) { sig in
-            signalled.set()
-            Terminal.error("\nbo-batch: \(sig == SIGINT ? "interrupted" : "terminated"); sending nothing new, waiting up to \(Int(grace.rounded(.up))) s for the answers of requests in flight (signal again to exit at once)")
-            work.cancel()
-            DispatchQueue.global().asyncAfter(deadline: .now() + grace + 1) {
-                guard !lanesEnded.isSet else { return }
-                Terminal.error("\nbo-batch: requests still in flight after \(Int(grace.rounded(.up))) s; exiting now; the rerun looks them up before anything is resent")
-                _exit(ExitStatus.incomplete.rawValue)
-            }
-        }
+        let (lanesEnded, signalled) = SignalWaiter.stopGracefully(grace: grace) { work.cancel() }
         let progress = quiet ? nil : Task { await ProgressPrinter.run(job: job) }
         // Every minute while the lanes work, so a monitor sees a long run move (and a stuck one not move).
         let metrics = metricsFile == nil ? nil : Task { [self] in
@@ -361,6 +308,20 @@ struct SubmitCommand: AsyncParsableCommand {
             try MetricsFile.write(snapshot, to: metricsFile)
         } catch {
             Terminal.error("bo-batch: --metrics-file \(metricsFile): could not write it: \(error)")
+        }
+    }
+
+    /// Takes the state directory's run lock (`submit`, `refresh`, `cancel`): held by another run, 75; unusable, 2.
+    static func lockState(_ stateDir: String) throws -> RunLock {
+        do {
+            return try RunLock(directory: stateDir)
+        } catch let held as RunLock.Held {
+            Terminal.error("bo-batch: \(held)")
+            throw ExitCode(ExitStatus.locked.rawValue)
+        } catch {
+            // An unusable state directory is configuration (2), like the ledger; not 1, "finished".
+            Terminal.error("bo-batch: cannot lock the state in \(stateDir): \(error)")
+            throw ExitCode(ExitStatus.usage.rawValue)
         }
     }
 

@@ -143,6 +143,29 @@ import Testing
         }
     }
 
+    /// README's "### Exit codes of refresh and cancel" table is ``ExitStatus/followUpMeaning`` row by row.
+    @Test func readmesFollowUpTableIsExitStatusRowByRow() throws {
+        let readme = try String(contentsOf: Self.packageRoot.appendingPathComponent("README.md"), encoding: .utf8)
+        let section = try #require(readme.components(separatedBy: "\n### Exit codes of refresh and cancel\n").dropFirst().first, "README.md has no refresh/cancel exit table")
+        let rows = section.components(separatedBy: "\n").drop { !$0.hasPrefix("|") }.prefix { $0.hasPrefix("|") }.dropFirst(2).map { line in
+            line.split(separator: "|", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        }
+        #expect(rows.count == BoBatch.ExitStatus.allCases.count)
+        for (row, status) in zip(rows, BoBatch.ExitStatus.allCases) {
+            #expect(row[1] == String(status.rawValue))
+            #expect(row[2].replacingOccurrences(of: "`", with: "") == status.followUpMeaning, "code \(status.rawValue)")
+        }
+    }
+
+    @Test func refreshAndCancelHelpListEveryCodeWithItsMeaning() {
+        for help in [BoBatchCommand.helpMessage(for: RefreshCommand.self, columns: 100), BoBatchCommand.helpMessage(for: CancelCommand.self, columns: 100)] {
+            let flat = Self.flat(help)
+            for status in BoBatch.ExitStatus.allCases {
+                #expect(flat.contains("\(status.rawValue) \(status.followUpMeaning)"), "code \(status.rawValue) missing from:\n\(help)")
+            }
+        }
+    }
+
     /// Whitespace collapsed, so line wrapping (ours or ArgumentParser's) does not matter.
     static func flat(_ text: String) -> String {
         text.split(whereSeparator: { $0 == " " || $0 == "\n" }).joined(separator: " ")

@@ -13,6 +13,23 @@ import Testing
         var updated: String
         var code: String?
         var reference: String?
+        var fate: OldFate?
+    }
+
+    /// A pair's fate (issue 11), as JSONEncoder would write it.
+    struct OldFate: Codable {
+        var state: String
+        var detail: String
+        var price: String?
+        var currency: String?
+        var frozen: String?
+        var endsAt: String?
+        var changedAt: String
+        var checkedAt: String
+
+        enum CodingKeys: String, CodingKey {
+            case state, detail, price, currency, frozen, endsAt = "ends_at", changedAt = "changed_at", checkedAt = "checked_at"
+        }
     }
 
     struct OldDomainFile: Codable {
@@ -38,7 +55,13 @@ import Testing
         for pair in result.pairs {
             outcomes[pair.provider] = OldOutcome(
                 state: pair.state.reported, message: pair.message, attempts: pair.attempts, updated: oldTimestamp(pair.updated),
-                code: pair.code, reference: pair.reference)
+                code: pair.code, reference: pair.reference,
+                fate: pair.fate.map {
+                    OldFate(
+                        state: $0.report.fate.rawValue, detail: $0.report.detail, price: $0.report.price, currency: $0.report.currency,
+                        frozen: $0.report.frozen, endsAt: $0.report.endsAt.map(oldTimestamp), changedAt: oldTimestamp($0.changedAt),
+                        checkedAt: oldTimestamp($0.checkedAt))
+                })
         }
         let file = OldDomainFile(
             domain: result.domain, input: result.input, source: result.source, run: run, dropTime: result.dropTime.map(oldTimestamp),
@@ -117,6 +140,16 @@ import Testing
                 pair("oneapi", state, attempts: Int.min, code: "no-lookup", message: "m/n", updated: t[(i + 3) % t.count]),
                 pair("yay", state, attempts: 1_234_567, code: "", message: "", reference: "", updated: t[(i + 4) % t.count]),
             ]))
+        }
+        // Fates: every hostile string in every field, every optional present and absent, every fate.
+        for (i, text) in Self.hostile.enumerated() {
+            var withFate = pair("dynadot", .accepted, code: "ok", message: text, updated: t[i % t.count])
+            let fate = Fate.allCases[i % Fate.allCases.count]
+            withFate.fate = FateRecord(
+                report: FateReport(fate: fate, detail: text, price: i.isMultiple(of: 2) ? text : nil, currency: i.isMultiple(of: 3) ? text : nil,
+                                   frozen: i.isMultiple(of: 4) ? text : nil, endsAt: i.isMultiple(of: 5) ? t[(i + 1) % t.count] : nil),
+                changedAt: t[(i + 2) % t.count], checkedAt: t[(i + 3) % t.count])
+            out.append(row(domain: "f\(i).com", pairs: [withFate, pair("yay", .rejected, updated: t[0])]))
         }
         // Pairs not in provider order, and one provider twice (the dictionary kept the last).
         out.append(row(pairs: [pair("yay", .failed, updated: t[1]), pair("dynadot", .accepted, updated: t[2]), pair("yay", .unknown, updated: t[3])]))

@@ -281,6 +281,34 @@ public final class Ledger: Sendable {
                 CREATE INDEX fate_history_pair ON fate_history(run_id, provider, id, at);
                 """)
         }
+        // `cancel` (issue 11): a withdrawal is an intent committed before it is sent, like a create. `cancels` holds
+        // each pair's cancel state (wanted, sending, unclear, cancelled, refused), attempts and sends that may have
+        // landed without an answer; `cancel_intents` each cancel request. Only new tables.
+        m.registerMigration("v8-cancels") { db in
+            try db.execute(sql: """
+                CREATE TABLE cancels (
+                    run_id INTEGER NOT NULL,
+                    provider TEXT NOT NULL,
+                    id INTEGER NOT NULL,
+                    state TEXT NOT NULL,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    unanswered INTEGER NOT NULL DEFAULT 0,
+                    message TEXT NOT NULL DEFAULT '',
+                    intent INTEGER,
+                    updated_at REAL NOT NULL,
+                    PRIMARY KEY (run_id, provider, id)
+                ) WITHOUT ROWID;
+                CREATE TABLE cancel_intents (
+                    id INTEGER PRIMARY KEY,
+                    run_id INTEGER NOT NULL,
+                    provider TEXT NOT NULL,
+                    ids TEXT NOT NULL,
+                    created_at REAL NOT NULL,
+                    settled_at REAL,
+                    outcome TEXT
+                );
+                """)
+        }
         return m
     }
 }
@@ -362,6 +390,8 @@ struct PairResultRow: Sendable, Equatable {
     var message: String
     var reference: String?
     var updated: Date
+    /// What became of the placed order (issue 11), once a `refresh` or `cancel` said it; nil before.
+    var fate: FateRecord? = nil
 }
 
 /// An input line that is not a domain (line 0: the whole file could not be read).
@@ -997,15 +1027,23 @@ extension Ledger {
         ).map { ($0["provider"], $0["n"]) }
     }
 
+    /// Rows of `table` (pairs, cancels) of the run per provider and `state`.
+    private static func countsByProvider<State: RawRepresentable & Hashable>(_ db: Database, table: String, runID: Int64, _: State.Type) throws
+        -> [ProviderID: [State: Int]] where State.RawValue == String
+    {
+        var out: [ProviderID: [State: Int]] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT provider, state, COUNT(*) AS n FROM \(table) WHERE run_id = ? GROUP BY provider, state", arguments: [runID]) {
+            guard let p = ProviderID(rawValue: row["provider"]), let s = State(rawValue: row["state"]) else { continue }
+            out[p, default: [:]][s] = row["n"]
+        }
+        return out
+    }
+
     /// Pair counts per provider and state.
     public func stateCounts(run: String) throws -> [ProviderID: [PairState: Int]] {
         try pool.read { db in
             guard let runID = try Self.runID(db, run) else { return [:] }
-            var out: [ProviderID: [PairState: Int]] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT provider, state, COUNT(*) AS n FROM pairs WHERE run_id = ? GROUP BY provider, state", arguments: [runID]) {
-                guard let p = ProviderID(rawValue: row["provider"]), let s = PairState(rawValue: row["state"]) else { continue }
-                out[p, default: [:]][s] = row["n"]
-            }
+            var out = try Self.countsByProvider(db, table: "pairs", runID: runID, PairState.self)
             for r in try Self.rowless(db, runID: runID) where r.pending > 0 {
                 guard let p = ProviderID(rawValue: r.provider) else { continue }
                 out[p, default: [:]][.pending, default: 0] += r.pending
@@ -1093,6 +1131,21 @@ extension Ledger {
                 results[i].pairs.append(PairResultRow(
                     provider: p[1], state: PairState(rawValue: state) ?? .unknown, attempts: p[3], code: p[4], message: p[5], reference: p[6],
                     updated: Date(timeIntervalSince1970: p[7])))
+            }
+            // Fates: only pairs a refresh or a cancel has spoken about have one (none at all before the first refresh).
+            let fates = try Row.fetchCursor(
+                db,
+                sql: "SELECT id, provider, fate, detail, price, currency, frozen, ends_at, changed_at, checked_at FROM fates "
+                    + "WHERE run_id = ? AND provider IN (SELECT value FROM json_each(?)) AND id IN (SELECT value FROM json_each(?))",
+                arguments: [runID, Self.allProviders, "[" + ids.map(String.init).joined(separator: ",") + "]"])
+            while let f = try fates.next() {
+                guard let i = index[f[0] as Int64], let fate = Fate(rawValue: f[2]) else { continue }
+                let provider: String = f[1]
+                guard let p = results[i].pairs.firstIndex(where: { $0.provider == provider }) else { continue }
+                let ends: Double? = f[7]
+                results[i].pairs[p].fate = FateRecord(
+                    report: FateReport(fate: fate, detail: f[3], price: f[4], currency: f[5], frozen: f[6], endsAt: ends.map(Date.init(timeIntervalSince1970:))),
+                    changedAt: Date(timeIntervalSince1970: f[8]), checkedAt: Date(timeIntervalSince1970: f[9]))
             }
             // A prepared provider without a row for the domain: pending since the provider was added to the run.
             for rp in try Row.fetchAll(db, sql: "SELECT provider, added_at, through FROM run_providers WHERE run_id = ?", arguments: [runID]) {
@@ -1381,48 +1434,91 @@ extension Ledger {
         guard !updates.isEmpty else { return 0 }
         return try pool.write { db in
             guard let runID = try Self.runID(db, run) else { return 0 }
-            var changed = 0
-            let current = try db.cachedStatement(sql: """
-                SELECT fate, detail, price, currency, frozen, ends_at FROM fates WHERE run_id = ? AND provider = ? AND id = ?
-                """)
-            for (row, report) in updates {
-                let args: StatementArguments = [runID, provider.rawValue, row.id]
-                let old = try Row.fetchOne(current, arguments: args)
-                let endsAt = report.endsAt?.timeIntervalSince1970
-                let same = old.map { o in
-                    (o[0] as String) == report.fate.rawValue && (o[1] as String) == report.detail && (o[2] as String?) == report.price
-                        && (o[3] as String?) == report.currency && (o[4] as String?) == report.frozen && (o[5] as Double?) == endsAt
-                } ?? false
-                if same {
-                    try db.execute(sql: "UPDATE fates SET checked_at = ? WHERE run_id = ? AND provider = ? AND id = ?",
-                                   arguments: [now.timeIntervalSince1970, runID, provider.rawValue, row.id])
-                } else {
-                    changed += 1
-                    try db.execute(
-                        sql: """
-                            INSERT INTO fates(run_id, provider, id, fate, detail, price, currency, frozen, ends_at, changed_at, checked_at)
-                            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)
-                            ON CONFLICT(run_id, provider, id) DO UPDATE SET fate = excluded.fate, detail = excluded.detail,
-                                price = excluded.price, currency = excluded.currency, frozen = excluded.frozen, ends_at = excluded.ends_at,
-                                changed_at = excluded.changed_at, checked_at = excluded.checked_at
-                            """,
-                        arguments: [runID, provider.rawValue, row.id, report.fate.rawValue, report.detail, report.price, report.currency,
-                                    report.frozen, endsAt, now.timeIntervalSince1970])
-                    try db.execute(
-                        sql: "INSERT INTO fate_history(run_id, provider, id, at, fate, detail, price, currency) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                        arguments: [runID, provider.rawValue, row.id, now.timeIntervalSince1970, report.fate.rawValue, report.detail,
-                                    report.price, report.currency])
-                    try db.execute(sql: "UPDATE names SET version = version + 1 WHERE run_id = ? AND domain = ?",
-                                   arguments: [runID, row.order.domain.ascii])
-                }
-                if let reference = report.reference, !reference.isEmpty {
-                    try db.execute(
-                        sql: "UPDATE pairs SET reference = ? WHERE run_id = ? AND provider = ? AND id = ? AND (reference IS NULL OR reference = '')",
-                        arguments: [reference, runID, provider.rawValue, row.id])
-                }
-            }
-            return changed
+            return try Self.writeFates(db, runID: runID, provider: provider, updates, at: now)
         }
+    }
+
+    /// ``recordFates(run:provider:_:at:)``'s writes, inside the caller's transaction (a cancel records its pairs'
+    /// cancel state and their fate in one).
+    private static func writeFates(_ db: Database, runID: Int64, provider: ProviderID, _ updates: [(row: PlacedOrderRow, report: FateReport)], at now: Date) throws -> Int {
+        guard !updates.isEmpty else { return 0 }
+        // A refresh of a list provider records a whole account's orders (100,000) in one call: the current fates are
+        // read in one query, the unchanged ones noted in one statement, the changed ones written through
+        // ``HotStatement``s, so a pair costs a few binds rather than statements built and looked up per row.
+        // The range of the asked ids, read along the primary key; ids outside the updates are skipped.
+        let asked = Set(updates.map(\.row.id))
+        var current: [Int: (fate: String, detail: String, price: String?, currency: String?, frozen: String?, endsAt: Double?)] = [:]
+        let rows = try Row.fetchCursor(
+            db,
+            sql: "SELECT id, fate, detail, price, currency, frozen, ends_at FROM fates WHERE run_id = ? AND provider = ? AND id BETWEEN ? AND ?",
+            arguments: [runID, provider.rawValue, asked.min()!, asked.max()!])
+        while let o = try rows.next() {
+            let id: Int = o[0]
+            if asked.contains(id) { current[id] = (o[1], o[2], o[3], o[4], o[5], o[6]) }
+        }
+        var unchanged: [Int] = []
+        var changes: [(row: PlacedOrderRow, report: FateReport)] = []
+        for (row, report) in updates {
+            if let o = current[row.id], o.fate == report.fate.rawValue, o.detail == report.detail, o.price == report.price, o.currency == report.currency,
+               o.frozen == report.frozen, o.endsAt == report.endsAt?.timeIntervalSince1970 {
+                unchanged.append(row.id)
+            } else {
+                changes.append((row, report))
+            }
+        }
+        if !unchanged.isEmpty {
+            let checked = HotStatement(try db.cachedStatement(sql: "UPDATE fates SET checked_at = ?1 WHERE run_id = ?2 AND provider = ?3 AND id = ?4"))
+            try checked.bind(now.timeIntervalSince1970, at: 1)
+            try checked.bind(runID, at: 2)
+            try checked.bind(provider.rawValue, at: 3)
+            for id in unchanged {
+                try checked.bind(id, at: 4)
+                try checked.step()
+            }
+        }
+        if !changes.isEmpty {
+            let upsert = HotStatement(try db.cachedStatement(sql: """
+                INSERT INTO fates(run_id, provider, id, fate, detail, price, currency, frozen, ends_at, changed_at, checked_at)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)
+                ON CONFLICT(run_id, provider, id) DO UPDATE SET fate = excluded.fate, detail = excluded.detail,
+                    price = excluded.price, currency = excluded.currency, frozen = excluded.frozen, ends_at = excluded.ends_at,
+                    changed_at = excluded.changed_at, checked_at = excluded.checked_at
+                """))
+            let history = HotStatement(try db.cachedStatement(sql: """
+                INSERT INTO fate_history(run_id, provider, id, at, fate, detail, price, currency) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                """))
+            let bump = HotStatement(try db.cachedStatement(sql: "UPDATE names SET version = version + 1 WHERE run_id = ?1 AND domain = ?2"))
+            for statement in [upsert, history] {
+                try statement.bind(runID, at: 1)
+                try statement.bind(provider.rawValue, at: 2)
+            }
+            try upsert.bind(now.timeIntervalSince1970, at: 10)
+            try history.bind(now.timeIntervalSince1970, at: 4)
+            try bump.bind(runID, at: 1)
+            for (row, report) in changes {
+                try upsert.bind(row.id, at: 3)
+                try upsert.bind(report.fate.rawValue, at: 4)
+                try upsert.bind(report.detail, at: 5)
+                try upsert.bind(report.price, at: 6)
+                try upsert.bind(report.currency, at: 7)
+                try upsert.bind(report.frozen, at: 8)
+                if let ends = report.endsAt { try upsert.bind(ends.timeIntervalSince1970, at: 9) } else { try upsert.bind(nil as String?, at: 9) }
+                try upsert.step()
+                try history.bind(row.id, at: 3)
+                try history.bind(report.fate.rawValue, at: 5)
+                try history.bind(report.detail, at: 6)
+                try history.bind(report.price, at: 7)
+                try history.bind(report.currency, at: 8)
+                try history.step()
+                try bump.bind(row.order.domain.ascii, at: 2)
+                try bump.step()
+            }
+        }
+        let reference = try db.cachedStatement(sql: "UPDATE pairs SET reference = ? WHERE run_id = ? AND provider = ? AND id = ? AND (reference IS NULL OR reference = '')")
+        for (row, report) in updates {
+            if let ref = report.reference, !ref.isEmpty { try reference.execute(arguments: [ref, runID, provider.rawValue, row.id]) }
+        }
+        return changes.count
     }
 
     /// Placed pairs per provider and fate; a placed pair never refreshed counts as `waiting`.
@@ -1484,6 +1580,184 @@ extension Ledger {
     }
 }
 
+
+// MARK: - cancels (issue 11)
+
+/// Where a pair's withdrawal stands. The raw values are what the ledger stores: never change one.
+public enum CancelState: String, Sendable, Codable, CaseIterable {
+    /// Asked for and not sent yet (or refused before anything was done, or proven still held): sent next.
+    case wanted
+    /// The cancel's intent is committed and the request may be on its way: after a crash it becomes `unclear`.
+    case sending
+    /// Sent without a clear answer: settled by the provider's lookup before anything is sent again.
+    case unclear
+    /// Withdrawn (the pair's fate is `cancelled`).
+    case cancelled
+    /// The provider will not withdraw it (its reason in the message): not sent again.
+    case refused
+}
+
+/// A placed order with its fate and its cancel so far, as `cancel` needs it.
+public struct CancelOrderRow: Sendable, Equatable {
+    public var placed: PlacedOrderRow
+    public var cancel: CancelState?
+    public var attempts: Int
+    public var unanswered: Int
+    public var message: String
+}
+
+/// What `cancel` records for one pair.
+public struct CancelUpdate: Sendable {
+    public var row: PlacedOrderRow
+    public var state: CancelState
+    public var message: String
+    /// The send this update closes may have landed without an answer.
+    public var unanswered: Bool
+
+    public init(row: PlacedOrderRow, state: CancelState, message: String, unanswered: Bool = false) {
+        self.row = row
+        self.state = state
+        self.message = message
+        self.unanswered = unanswered
+    }
+}
+
+extension Ledger {
+    /// Up to `limit` placed orders of `provider` in the run after `afterID`, in input order, final fates included,
+    /// each with its cancel state: what `cancel` sorts into sent, not possible and nothing to do.
+    public func cancelOrders(run: String, provider: ProviderID, afterID: Int, limit: Int) throws -> [CancelOrderRow] {
+        try pool.read { db in
+            guard let runID = try Self.runID(db, run) else { return [] }
+            let rows = try Row.fetchCursor(
+                db.cachedStatement(sql: """
+                    SELECT p.id, d.domain, p.reference, d.drop_time, p.updated_at, f.fate, c.state, COALESCE(c.attempts, 0),
+                        COALESCE(c.unanswered, 0), COALESCE(c.message, '') FROM pairs p
+                    JOIN domains d ON d.run_id = p.run_id AND d.id = p.id
+                    LEFT JOIN fates f ON f.run_id = p.run_id AND f.provider = p.provider AND f.id = p.id
+                    LEFT JOIN cancels c ON c.run_id = p.run_id AND c.provider = p.provider AND c.id = p.id
+                    WHERE p.run_id = ?1 AND p.provider = ?2 AND p.id > ?3 AND p.state IN (\(Self.sql(.accepted)), \(Self.sql(.already)))
+                    ORDER BY p.id LIMIT ?4
+                    """),
+                arguments: [runID, provider.rawValue, afterID, limit])
+            var out: [CancelOrderRow] = []
+            while let row = try rows.next() {
+                let drop: Double? = row[3]
+                let fate: String? = row[5]
+                let cancel: String? = row[6]
+                out.append(CancelOrderRow(
+                    placed: PlacedOrderRow(
+                        id: row[0],
+                        order: PlacedOrder(
+                            domain: DomainName(validatedASCII: row[1]), reference: row[2], dropTime: drop.map(Date.init(timeIntervalSince1970:)),
+                            placedAt: Date(timeIntervalSince1970: row[4])),
+                        fate: fate.flatMap(Fate.init(rawValue:))),
+                    cancel: cancel.flatMap(CancelState.init(rawValue:)), attempts: row[7], unanswered: row[8], message: row[9]))
+            }
+            return out
+        }
+    }
+
+    /// After any earlier `cancel`: a pair caught mid-send (`sending`) becomes `unclear`, to be settled by lookup.
+    @discardableResult
+    public func recoverCancels(run: String, provider: ProviderID, now: Date = Date()) throws -> Int {
+        try pool.write { db in
+            guard let runID = try Self.runID(db, run) else { return 0 }
+            try db.execute(
+                sql: """
+                    UPDATE cancels SET state = 'unclear', unanswered = unanswered + 1, updated_at = ?,
+                        message = 'interrupted after the cancel was committed (intent ' || COALESCE(intent, '?') || '); checking with the provider before any resend'
+                    WHERE run_id = ? AND provider = ? AND state = 'sending'
+                    """,
+                arguments: [now.timeIntervalSince1970, runID, provider.rawValue])
+            return db.changesCount
+        }
+    }
+
+    /// The write-ahead intent of a cancel request: committed before the request leaves the process; its pairs are
+    /// `sending`. Returns the intent id.
+    public func beginCancel(run: String, provider: ProviderID, _ rows: [PlacedOrderRow], now: Date = Date()) throws -> Int64 {
+        try pool.write { db in
+            let runID = try Self.makeRunID(db, run)
+            try db.execute(
+                sql: "INSERT INTO cancel_intents(run_id, provider, ids, created_at) VALUES (?, ?, ?, ?)",
+                arguments: [runID, provider.rawValue, rows.map { String($0.id) }.joined(separator: ","), now.timeIntervalSince1970])
+            let intent = db.lastInsertedRowID
+            let upsert = try db.cachedStatement(sql: """
+                INSERT INTO cancels(run_id, provider, id, state, attempts, intent, updated_at) VALUES (?1, ?2, ?3, 'sending', 1, ?4, ?5)
+                ON CONFLICT(run_id, provider, id) DO UPDATE SET state = 'sending', attempts = attempts + 1, intent = excluded.intent,
+                    updated_at = excluded.updated_at
+                """)
+            for row in rows {
+                try upsert.execute(arguments: [runID, provider.rawValue, row.id, intent, now.timeIntervalSince1970])
+            }
+            return intent
+        }
+    }
+
+    /// Records cancel outcomes in one transaction, settling the intent they answer: a pair `cancelled` also gets
+    /// the fate `cancelled` (its history kept, its result file due).
+    public func recordCancels(run: String, provider: ProviderID, _ updates: [CancelUpdate], intent: Int64? = nil, outcome: String? = nil, now: Date = Date()) throws {
+        guard !updates.isEmpty || intent != nil else { return }
+        try pool.write { db in
+            let runID = try Self.makeRunID(db, run)
+            let upsert = try db.cachedStatement(sql: """
+                INSERT INTO cancels(run_id, provider, id, state, message, unanswered, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                ON CONFLICT(run_id, provider, id) DO UPDATE SET state = excluded.state, message = excluded.message,
+                    unanswered = unanswered + excluded.unanswered, updated_at = excluded.updated_at
+                """)
+            var fates: [(row: PlacedOrderRow, report: FateReport)] = []
+            for u in updates {
+                try upsert.execute(arguments: [runID, provider.rawValue, u.row.id, u.state.rawValue, u.message, u.unanswered ? 1 : 0, now.timeIntervalSince1970])
+                if u.state == .cancelled { fates.append((u.row, FateReport(fate: .cancelled, detail: u.message))) }
+            }
+            _ = try Self.writeFates(db, runID: runID, provider: provider, fates, at: now)
+            if let intent {
+                try db.execute(sql: "UPDATE cancel_intents SET settled_at = ?, outcome = ? WHERE id = ?", arguments: [now.timeIntervalSince1970, outcome, intent])
+            }
+        }
+    }
+
+    /// Pairs per provider and cancel state (pairs never asked to cancel are not counted).
+    public func cancelCounts(run: String) throws -> [ProviderID: [CancelState: Int]] {
+        try pool.read { db in
+            guard let runID = try Self.runID(db, run) else { return [:] }
+            return try Self.countsByProvider(db, table: "cancels", runID: runID, CancelState.self)
+        }
+    }
+
+    /// Cancel requests whose intent was never settled (a crash between commit and answer), for tests and checks.
+    public func unsettledCancelIntents(run: String) throws -> Int {
+        try pool.read { db in
+            guard let runID = try Self.runID(db, run) else { return 0 }
+            return try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM cancel_intents WHERE run_id = ? AND settled_at IS NULL", arguments: [runID]) ?? 0
+        }
+    }
+
+    /// When a provider was last asked about any of the run's orders (the latest refresh), nil if never.
+    public func lastFateCheck(run: String) throws -> Date? {
+        try pool.read { db in
+            guard let runID = try Self.runID(db, run) else { return nil }
+            return try Double.fetchOne(db, sql: "SELECT MAX(checked_at) FROM fates WHERE run_id = ?", arguments: [runID]).map(Date.init(timeIntervalSince1970:))
+        }
+    }
+
+    /// The runs holding placed orders whose fate can still change (no fate yet, waiting, in auction, unknown):
+    /// what `refresh` without a run asks about.
+    public func runsWithOpenOrders() throws -> [String] {
+        try pool.read { db in
+            try String.fetchAll(
+                db,
+                sql: """
+                    SELECT r.name FROM runs r WHERE r.invocations > 0 AND EXISTS (
+                        SELECT 1 FROM pairs p LEFT JOIN fates f ON f.run_id = p.run_id AND f.provider = p.provider AND f.id = p.id
+                        WHERE p.run_id = r.id AND p.state IN (\(Self.sql(.accepted)), \(Self.sql(.already)))
+                          AND (f.fate IS NULL OR f.fate NOT IN \(Self.finalFates)))
+                    ORDER BY r.name
+                    """)
+        }
+    }
+}
+
 // MARK: - reclaim (issue 11 part 4)
 
 /// A domain of a run caught at one provider or more: what `reclaim` asks DNSPod to hand back.
@@ -1519,16 +1793,6 @@ extension Ledger {
                     attributes: DomainAttributes(dropTime: drop.map(Date.init(timeIntervalSince1970:)), email: row[3]),
                     wonAt: providers.split(separator: ",").compactMap { ProviderID(rawValue: String($0)) }.sorted())
             }
-        }
-    }
-
-    /// When a provider was last asked about any of the run's orders (the latest `refresh` that reached one), nil
-    /// if never.
-    public func lastFateCheck(run: String) throws -> Date? {
-        try pool.read { db in
-            guard let runID = try Self.runID(db, run) else { return nil }
-            let at = try Double.fetchOne(db, sql: "SELECT MAX(checked_at) FROM fates WHERE run_id = ?", arguments: [runID])
-            return at.map(Date.init(timeIntervalSince1970:))
         }
     }
 }

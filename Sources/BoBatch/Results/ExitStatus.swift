@@ -136,3 +136,65 @@ public struct InvocationFacts: Sendable, Equatable, Codable {
         capStopped = try c.decodeIfPresent(Bool.self, forKey: .capStopped) ?? false
     }
 }
+
+// MARK: - refresh and cancel (issue 11)
+
+/// What a `refresh` or `cancel` invocation ended with; ``ExitStatus/decide(_:)-(FollowUpFacts)`` turns it into the code.
+public struct FollowUpFacts: Sendable, Equatable, Codable {
+    public enum Command: String, Sendable, Codable { case refresh, cancel }
+    public var command: Command
+    /// Lanes that halted on an account-level error.
+    public var haltedLanes: [ProviderID] = []
+    /// The first SIGINT/SIGTERM stopped the lanes before they ran out of work.
+    public var interrupted = false
+    /// Orders a rerun can still move: asked without an answer (unavailable, refusals ran out, not mentioned), or a
+    /// cancel left unclear whose lookup did not answer.
+    public var incomplete = 0
+    /// Orders that cannot be done as asked: a cancel refused by the provider, a `won` order, a provider with no
+    /// cancel, an unclear cancel no lookup can settle; for `refresh`, orders whose fate the provider could not tell.
+    public var notPossible = 0
+    /// Result files this invocation could not write.
+    public var unwrittenResultFiles = 0
+
+    public init(command: Command, haltedLanes: [ProviderID] = [], interrupted: Bool = false, incomplete: Int = 0, notPossible: Int = 0, unwrittenResultFiles: Int = 0) {
+        self.command = command
+        self.haltedLanes = haltedLanes
+        self.interrupted = interrupted
+        self.incomplete = incomplete
+        self.notPossible = notPossible
+        self.unwrittenResultFiles = unwrittenResultFiles
+    }
+}
+
+extension ExitStatus {
+    /// The one place that turns what a `refresh` or `cancel` ended with into its exit code (the usage (2) and lock
+    /// (75) codes come before anything is asked, as for `submit`). First match wins:
+    /// 1. a lane halted: 4; 2. interrupted, or an order a rerun can still move: 3; 3. a result file unwritten: 5;
+    /// 4. an order that cannot be done as asked (refused, won, no cancel, fate unknown): 1; 5. otherwise 0.
+    public static func decide(_ facts: FollowUpFacts) -> ExitStatus {
+        if !facts.haltedLanes.isEmpty { return .halted }
+        if facts.interrupted || facts.incomplete > 0 { return .incomplete }
+        if facts.unwrittenResultFiles > 0 { return .resultFilesUnwritten }
+        return facts.notPossible > 0 ? .someRejected : .success
+    }
+
+    /// The meaning of each code for `refresh` and `cancel`: README's second table and their help texts.
+    public var followUpMeaning: String {
+        switch self {
+        case .success: "every order asked about was answered (refresh) or withdrawn (cancel), or nothing to do"
+        case .someRejected: "finished, but some orders cannot be done as asked: a cancel refused, a won order, a provider without cancel, a fate the provider could not tell"
+        case .usage: "usage or configuration error (or cancel without --yes); nothing was sent"
+        case .incomplete: "incomplete: some orders got no answer or an unclear one; rerun the same command to continue"
+        case .halted: "a provider lane halted on an account-level error (credentials, funds, IP whitelist); fix it, then rerun"
+        case .resultFilesUnwritten: "finished, but some result files could not be written; fix the cause, then rerun"
+        case .locked: "another bo-batch run holds the lock on the state directory"
+        }
+    }
+
+    /// ``followUpMeaning`` of ``decide(_:)-(FollowUpFacts)``'s code, said more precisely for an interruption.
+    public static func meaning(of facts: FollowUpFacts) -> String {
+        let status = decide(facts)
+        if facts.interrupted, status == .incomplete { return "interrupted: " + status.followUpMeaning }
+        return status.followUpMeaning
+    }
+}

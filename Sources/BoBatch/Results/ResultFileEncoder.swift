@@ -44,13 +44,14 @@ struct ResultFileEncoder {
                 first = false
                 raw("    ")
                 string(pair.provider)
-                // Keys in sorted order: attempts, code, message, reference, state, updated.
+                // Keys in sorted order: attempts, code, fate, message, reference, state, updated.
                 raw(" : {\n      \"attempts\" : ")
                 integer(pair.attempts)
                 if let code = pair.code {
                     raw(",\n      \"code\" : ")
                     string(code)
                 }
+                if let fate = pair.fate { encode(fate) }
                 raw(",\n      \"message\" : ")
                 string(pair.message)
                 if let reference = pair.reference {
@@ -70,6 +71,38 @@ struct ResultFileEncoder {
         raw(",\n  \"source\" : ")
         string(result.source)
         raw("\n}")
+    }
+
+    /// A pair's `"fate"` object (issue 11), keys in sorted order: changed_at, checked_at, currency, detail, ends_at,
+    /// frozen, price, state. Pairs without a fate have no key, so their files keep their bytes.
+    private mutating func encode(_ fate: FateRecord) {
+        raw(",\n      \"fate\" : {\n        \"changed_at\" : \"")
+        timestamp(fate.changedAt)
+        raw("\",\n        \"checked_at\" : \"")
+        timestamp(fate.checkedAt)
+        raw("\"")
+        if let currency = fate.report.currency {
+            raw(",\n        \"currency\" : ")
+            string(currency)
+        }
+        raw(",\n        \"detail\" : ")
+        string(fate.report.detail)
+        if let ends = fate.report.endsAt {
+            raw(",\n        \"ends_at\" : \"")
+            timestamp(ends)
+            raw("\"")
+        }
+        if let frozen = fate.report.frozen {
+            raw(",\n        \"frozen\" : ")
+            string(frozen)
+        }
+        if let price = fate.report.price {
+            raw(",\n        \"price\" : ")
+            string(price)
+        }
+        raw(",\n        \"state\" : ")
+        string(fate.report.fate.rawValue)
+        raw("\n      }")
     }
 
     /// The pairs as a dictionary keyed by provider would hold them: sorted, and one per provider (the last).

@@ -49,4 +49,9 @@ public struct RunSummary: Sendable, Codable {
     /// the first ``FlushReport/listedFailures`` of them. The ledger holds their content; a rerun writes them.
     public var resultFileErrors: Int = 0
     public var unwrittenResultFiles: [ResultFileFailure] = []
+    /// Placed orders per provider and fate (issue 11), once a `refresh` or `cancel` spoke about any: absent before,
+    /// so a run never refreshed keeps its summary as it was.
+    public var fates: [String: [String: Int]]? = nil
+    /// When a provider was last asked what became of the run's orders.
+    public var refreshed: Date? = nil
 }

@@ -194,6 +194,8 @@ public final class SubmitJob: Sendable {
             requestsThisInvocation: providers.values.reduce(0) { $0 + $1.creates + $1.lookups + $1.busyPolls },
             exitCode: ExitStatus.decide(facts).rawValue, exitMeaning: ExitStatus.meaning(of: facts), results: writer.directory, ledger: ledger.path,
             resultFileErrors: files.failed, unwrittenResultFiles: files.failures)
+        // What `refresh`/`cancel` found out, kept when a rerun of submit rewrites the summary.
+        try FollowUpResults.addFates(to: &summary, run: plan.run, ledger: ledger)
         do {
             try writer.writeSummary(summary)
         } catch let failure as ResultFileFailure {

@@ -153,6 +153,18 @@ enum E2E {
         return out
     }
 
+    /// What `refresh` must report for an order the sandbox says is at `stage`, at `provider`: each API's own
+    /// vocabulary decides (README, "Follow-up calls per provider"). Yay lists only active orders, so after the
+    /// drop every one is `gone`; 1API has no word for a renewal and says FAILED, i.e. `lost`.
+    static func expectedFate(_ stage: BackorderDestiny.Phase.Stage, at provider: String) -> String {
+        switch (provider, stage) {
+        case ("yay", .waiting): "waiting"
+        case ("yay", _): "gone"
+        case ("oneapi", .redeemed): "lost"
+        default: stage.rawValue
+        }
+    }
+
     static func totalCreates(_ stats: SandboxStats) -> Int {
         stats.creates.values.reduce(0) { $0 + $1.values.reduce(0, +) }
     }
