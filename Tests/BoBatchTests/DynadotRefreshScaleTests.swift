@@ -7,11 +7,11 @@ import Testing
 /// One `refresh` of a whole 100,000-order Dynadot account through the real client and libcurl, against a sandbox
 /// seeded through the fake's restore (not 1,000 creates). Prints the time and the process's peak RSS (reset just
 /// before, so it is this refresh's peak: the sandbox's answer and the client's reading of it, in one process).
-/// `BO_BATCH_DYNADOT_REFRESH_ORDERS` changes the count (README quotes 100,000).
+/// 20,000 orders in the suite; `BO_BATCH_DYNADOT_REFRESH_ORDERS=100000` for the figures README quotes.
 @Suite("Dynadot refresh at scale")
 struct DynadotRefreshScaleTests {
     static var count: Int {
-        ProcessInfo.processInfo.environment["BO_BATCH_DYNADOT_REFRESH_ORDERS"].flatMap(Int.init) ?? 100_000
+        ProcessInfo.processInfo.environment["BO_BATCH_DYNADOT_REFRESH_ORDERS"].flatMap(Int.init) ?? 20_000
     }
 
     /// The fake's memory as ``DynadotFake/snapshot()`` writes it: `count` orders placed `daysAgo` days ago.
