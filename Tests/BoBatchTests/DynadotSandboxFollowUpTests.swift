@@ -173,6 +173,27 @@ struct DynadotSandboxFollowUpTests {
         }
     }
 
+    @Test func faultsOnTheFollowUpCallsAreClassifiedAsForCreates() async throws {
+        try await Self.withDynadot { server, provider in
+            let orders = try await Self.place(["fault-follow-up.com"], with: provider, server: server)
+            // A refusal of the delete: nothing done, safe to send again.
+            try server.setFaults(FaultPlan(providers: ["dynadot": ProviderFaults(refuse: 1)]))
+            guard case .refused = await provider.cancel(orders) else { Issue.record("a refused delete is refused"); return }
+            #expect(server.stats().cancelCount("dynadot", "fault-follow-up.com") == 0)
+            // A 5xx or a cut answer to a listing: the fates stay as they were.
+            try server.setFaults(FaultPlan(providers: ["dynadot": ProviderFaults(serverErrorAfterProcessing: 1, applyToLookups: true)]))
+            guard case .unavailable = await provider.refresh(orders, now: server.clock.now()) else {
+                Issue.record("a 5xx listing is unavailable"); return
+            }
+            try server.setFaults(FaultPlan(providers: ["dynadot": ProviderFaults(malformedAfterProcessing: 1, applyToLookups: true)]))
+            guard case .unavailable = await provider.refresh(orders, now: server.clock.now()) else {
+                Issue.record("a cut listing is unavailable"); return
+            }
+            try server.setFaults(.none)
+            await Self.refreshMatchesTruth(orders, provider: provider, server: server)
+        }
+    }
+
     @Test func aSnapshotRestoredIntoANewSandboxKeepsOrdersAndFates() async throws {
         var snapshot: Data?
         var orders: [PlacedOrder] = []
