@@ -25,7 +25,8 @@ import Hummingbird
 ///   *chosen*: past the cutoff (in an auction, won, lost, redeemed) it answers "cannot delete NAME, its backorder
 ///   request is past the cutoff time"; a name it does not hold, "NAME is not on your backorder request list".
 ///   Like add, the names are taken in order and the first problem stops the rest (partial effect).
-///   Deletes go through the fault pipeline as creates do (a plan's drops apply to them); the lists as lookups.
+///   Deletes go through the fault pipeline as cancels (a plan's faults always apply, hold gates do not); the lists as
+///   lookups.
 /// - Faults: refuse = `system_busy`; `busyWindow` N = after a failed request the next N requests of the key
 ///   see the account busy (`is_processing` "yes", other commands "another request is being processed").
 final class DynadotFake: FakeProvider {
@@ -148,7 +149,11 @@ final class DynadotFake: FakeProvider {
 
             let domains = Self.domainList(query.value(caseInsensitive: "domain"))
             // A delete changes the account as a create does, so a fault plan's drops and 5xx apply to it too.
-            let kind: RequestKind = command == "add_backorder_request" || command == "delete_backorder_request" ? .create : .lookup
+            let kind: RequestKind = switch command {
+            case "add_backorder_request": .create
+            case "delete_backorder_request": .cancel
+            default: .lookup
+            }
             var failed = false
             let outcome = try await pipeline.run(self, kind: kind, command: command, account: key,
                                                  contentKey: domains.joined(separator: ","), context: context) {
