@@ -31,6 +31,17 @@ public enum XMLDocumentParser {
     private static let libraryInitialised: Void = { xmlInitParser() }()
 
     public static func parse(_ bytes: [UInt8], maxBytes: Int = 64 << 20) throws(XMLParseError) -> XMLElement {
+        try stream(bytes, maxBytes: maxBytes, records: [], visit: { _ in })
+    }
+
+    /// ``parse(_:maxBytes:)`` for answers that list many records (a whole account's 100,000 backorders): every
+    /// element named in `records` is handed to `visit` as soon as it closes, subtree included, and is not kept in
+    /// the tree; the returned root holds the rest (the header). So the list never exists as a tree, only one record
+    /// at a time, beside the caller's bytes. Records inside records are part of the outer one.
+    /// `visit` may see records of a document that turns out malformed later: act on them only once this returns.
+    public static func stream(
+        _ bytes: [UInt8], maxBytes: Int = 64 << 20, records: Set<String>, visit: (XMLElement) -> Void
+    ) throws(XMLParseError) -> XMLElement {
         guard !bytes.isEmpty else { throw XMLParseError(message: "empty document: expected XML, got no bytes") }
         guard bytes.count <= maxBytes else {
             throw XMLParseError(message: "document of \(bytes.count) bytes is over the limit of \(maxBytes) bytes")
@@ -45,7 +56,7 @@ public enum XMLDocumentParser {
         _ = libraryInitialised
         let result: Result<XMLElement, XMLParseError> = bytes.withUnsafeBufferPointer { buffer in
             buffer.withMemoryRebound(to: CChar.self) { chars in
-                parseBuffer(chars.baseAddress!, count: Int32(chars.count))
+                parseBuffer(chars.baseAddress!, count: Int32(chars.count), records: records, visit: visit)
             }
         }
         return try result.get()
@@ -58,7 +69,9 @@ public enum XMLDocumentParser {
     )
 
     /// The reader points into `chars` without copying, so everything happens while the caller keeps it alive.
-    private static func parseBuffer(_ chars: UnsafePointer<CChar>, count: Int32) -> Result<XMLElement, XMLParseError> {
+    private static func parseBuffer(
+        _ chars: UnsafePointer<CChar>, count: Int32, records: Set<String>, visit: (XMLElement) -> Void
+    ) -> Result<XMLElement, XMLParseError> {
         guard let reader = xmlReaderForMemory(chars, count, nil, nil, options) else {
             return .failure(XMLParseError(message: "libxml2 could not create a reader (out of memory?)"))
         }
@@ -69,7 +82,7 @@ public enum XMLDocumentParser {
             guard let context, let error else { return }
             Unmanaged<ErrorSink>.fromOpaque(context).takeUnretainedValue().record(error.pointee)
         }, sinkPointer)
-        return withExtendedLifetime(sink) { readTree(reader, sink: sink) }
+        return withExtendedLifetime(sink) { readTree(reader, sink: sink, records: records, visit: visit) }
     }
 
     private struct OpenElement {
@@ -80,15 +93,25 @@ public enum XMLDocumentParser {
         func closed() -> XMLElement { XMLElement(name: name, text: trimmingXMLWhitespace(text), children: children) }
     }
 
-    private static func readTree(_ reader: xmlTextReaderPtr, sink: ErrorSink) -> Result<XMLElement, XMLParseError> {
+    private static func readTree(
+        _ reader: xmlTextReaderPtr, sink: ErrorSink, records: Set<String>, visit: (XMLElement) -> Void
+    ) -> Result<XMLElement, XMLParseError> {
         var open: [OpenElement] = []
+        /// How many of the open elements are records: inside one, everything belongs to it.
+        var openRecords = 0
         var root: XMLElement?
         // The reader interns every element name (prefixed ones too) in its dictionary, which lives as long as the
         // reader: one pointer means one name, so each String is built once (about 20% faster, less memory).
         var names: [UnsafePointer<xmlChar>: String] = [:]
 
         func close(_ element: XMLElement) {
-            if open.isEmpty { root = element } else { open[open.count - 1].children.append(element) }
+            if openRecords == 0, !records.isEmpty, !open.isEmpty, records.contains(element.name) {
+                visit(element)
+            } else if open.isEmpty {
+                root = element
+            } else {
+                open[open.count - 1].children.append(element)
+            }
         }
 
         while true {
@@ -115,10 +138,12 @@ public enum XMLDocumentParser {
                 if xmlTextReaderIsEmptyElement(reader) == 1 {
                     close(XMLElement(name: name))
                 } else {
+                    if !records.isEmpty, !open.isEmpty, records.contains(name) { openRecords += 1 }
                     open.append(OpenElement(name: name))
                 }
             case Int32(XML_READER_TYPE_END_ELEMENT.rawValue):
                 guard let element = open.popLast() else { break }
+                if !records.isEmpty, !open.isEmpty, records.contains(element.name) { openRecords -= 1 }
                 close(element.closed())
             case Int32(XML_READER_TYPE_TEXT.rawValue), Int32(XML_READER_TYPE_CDATA.rawValue),
                 Int32(XML_READER_TYPE_WHITESPACE.rawValue), Int32(XML_READER_TYPE_SIGNIFICANT_WHITESPACE.rawValue):

@@ -17,6 +17,17 @@ struct DynadotAnswer: Equatable {
 
     static func parse(_ body: [UInt8]) throws(XMLParseError) -> (DynadotAnswer, XMLElement) {
         let root = try XMLDocumentParser.parse(body)
+        return (header(of: root), root)
+    }
+
+    /// The header of an answer that lists the whole account (100,000 requests, megabytes): each element named in
+    /// `records` goes to `visit` as the reader passes it, and only the header is kept. Act on what `visit` saw
+    /// only after this returns (a document cut short fails here, after some records were seen).
+    static func stream(_ body: [UInt8], maxBytes: Int, records: Set<String>, visit: (XMLElement) -> Void) throws(XMLParseError) -> DynadotAnswer {
+        header(of: try XMLDocumentParser.stream(body, maxBytes: maxBytes, records: records, visit: visit))
+    }
+
+    private static func header(of root: XMLElement) -> DynadotAnswer {
         // The header is the first child whose name ends in "Header"; some answers put the fields at the root.
         let header = root.children.first { $0.name.hasSuffix("Header") } ?? root
         func field(_ names: String...) -> String? {
@@ -33,14 +44,6 @@ struct DynadotAnswer: Equatable {
             error: field("Error"),
             message: field("ResponseMsg")
         )
-        return (answer, root)
-    }
-
-    /// Domains listed in a `backorder_request_list` answer.
-    static func listedDomains(in root: XMLElement) -> [(domain: String, status: String)] {
-        root.descendants(named: "BackorderRequest").compactMap { entry in
-            guard let name = entry.child("DomainName")?.text ?? entry.child("Domain")?.text, !name.isEmpty else { return nil }
-            return (name, entry.child("BackorderRequestStatus")?.text ?? "")
-        }
+        return answer
     }
 }

@@ -11,8 +11,8 @@ public struct DynadotProvider: Provider {
     public let id = ProviderID.dynadot
     public let maxBatch = 100
     public let config: DynadotConfig
-    private let transport: any HTTPTransport
-    private let now: @Sendable () -> Date
+    let transport: any HTTPTransport
+    let now: @Sendable () -> Date
 
     public init(config: DynadotConfig, transport: any HTTPTransport, now: @escaping @Sendable () -> Date = Date.init) {
         self.config = config
@@ -42,7 +42,7 @@ public struct DynadotProvider: Provider {
         let start = today.addingTimeInterval(-400 * 86_400).formatted(format)
         let end = today.addingTimeInterval(400 * 86_400).formatted(format)
         let request = makeRequest(
-            command: "backorder_request_list", ["startDate": start, "endDate": end], idempotent: true, maxBytes: 256 << 20)
+            command: "backorder_request_list", ["startDate": start, "endDate": end], idempotent: true, maxBytes: Self.listingMaxBytes)
         let response: HTTPResponse
         do {
             response = try await transport.send(request)
@@ -54,10 +54,16 @@ public struct DynadotProvider: Provider {
             // A refusal (429, 503 with Retry-After) is no different here: the lookup simply did not work this time.
             return .unavailable(reason: "backorder_request_list: \(reading.answered(by: "Dynadot"))")
         }
+        // Streamed: only the asked names are kept, never the account's whole list as a tree.
+        let asked = Dictionary(items.map { ($0.domain.ascii, $0.domain) }, uniquingKeysWith: { a, _ in a })
+        var found: [DomainName: String] = [:]
         let answer: DynadotAnswer
-        let root: XMLElement
         do {
-            (answer, root) = try DynadotAnswer.parse(response.body)
+            answer = try DynadotAnswer.stream(response.body, maxBytes: Self.listingMaxBytes, records: ["BackorderRequest"]) { entry in
+                guard let name = entry.child("DomainName")?.text ?? entry.child("Domain")?.text,
+                      let domain = asked[Self.normalized(name)] else { return }
+                found[domain] = ""
+            }
         } catch {
             return .unavailable(reason: "backorder_request_list answer is not readable XML: \(error.message)")
         }
@@ -66,9 +72,6 @@ public struct DynadotProvider: Provider {
             if let halt = DynadotClassifier.accountHalt(text) { return .halt(reason: halt.reason, fix: halt.fix) }
             return .unavailable(reason: "backorder_request_list failed: \(text)")
         }
-        let held = Set(DynadotAnswer.listedDomains(in: root).map { $0.domain.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: ". ")) })
-        var found: [DomainName: String] = [:]
-        for item in items where held.contains(item.domain.ascii) { found[item.domain] = "" }
         return .found(found)
     }
 
@@ -91,7 +94,7 @@ public struct DynadotProvider: Provider {
         }
     }
 
-    private func makeRequest(command: String, _ params: [String: String], idempotent: Bool, maxBytes: Int = 1 << 20) -> HTTPRequest {
+    func makeRequest(command: String, _ params: [String: String], idempotent: Bool, maxBytes: Int = 1 << 20) -> HTTPRequest {
         var query = "key=\(percentEncodeQueryValue(config.apiKey))&command=\(command)"
         for (name, value) in params.sorted(by: { $0.key < $1.key }) {
             // Commas separate the domain list and must stay literal.

@@ -1,0 +1,435 @@
+import BoBatchHTTP
+import BoBatchXML
+import Foundation
+
+/// After the create (issue 11): what became of each backorder request, and withdrawing requests before their
+/// cutoff. Dynadot identifies requests by domain and answers for the whole account, so:
+///
+/// - `refresh` reads `backorder_request_list` once for every asked order (status and `CutoffTime` per request),
+///   and only when some asked order may be in an auction (it left the list, or its status says auction) also
+///   `get_open_backorder_auctions` (end time, current bid) and, for those not open, `get_closed_backorder_auctions`
+///   (`AuctionWonStatus`, `BidPrice`), over the days the orders' drops span.
+/// - `cancel` is `delete_backorder_request` for up to 100 domains; the answer is one status for all of them.
+///
+/// The lists of a 100,000-request account are megabytes: each is streamed record by record
+/// (``DynadotAnswer/stream(_:maxBytes:records:visit:)``) and only the asked domains' records are kept.
+extension DynadotProvider {
+    /// The largest whole-account answer read (the lists of a 100,000-request account are about 15 MB; the open
+    /// auctions list is every open backorder auction at Dynadot, not only the account's).
+    static let listingMaxBytes = 256 << 20
+    public static let cancelBatch = 100
+
+    public var followUp: FollowUpSupport {
+        FollowUpSupport(refreshBatch: Int.max, cancelBatch: Self.cancelBatch)
+    }
+
+    // MARK: refresh
+
+    public func refresh(_ orders: [PlacedOrder], now: Date) async -> RefreshResult {
+        guard !orders.isEmpty else { return .fates([:]) }
+        var asked: [String: DomainName] = [:]
+        asked.reserveCapacity(orders.count)
+        for order in orders { asked[order.domain.ascii] = order.domain }
+
+        // The list is filtered by the cutoff day: from the earliest placement or drop to well past the latest.
+        let earliest = orders.lazy.map { min($0.placedAt, $0.dropTime ?? $0.placedAt) }.min()!
+        let latest = max(now, orders.lazy.map { max($0.placedAt, $0.dropTime ?? $0.placedAt) }.max()!)
+        var listed: [DomainName: DynadotListedRequest] = [:]
+        listed.reserveCapacity(orders.count)
+        let listFailure = await listing(
+            "backorder_request_list",
+            ["startDate": Self.day(earliest.addingTimeInterval(-2 * 86_400)), "endDate": Self.day(latest.addingTimeInterval(400 * 86_400))],
+            record: "BackorderRequest"
+        ) { entry in
+            guard let name = entry.child("DomainName")?.text ?? entry.child("Domain")?.text,
+                  let domain = asked[Self.normalized(name)] else { return }
+            listed[domain] = DynadotListedRequest(
+                status: entry.child("BackorderRequestStatus")?.text ?? "",
+                cutoff: entry.child("CutoffTime").flatMap { Self.date(milliseconds: $0.text) })
+        }
+        if let listFailure { return listFailure.refreshResult }
+
+        // Only an order that left the list or whose status says auction can be in one.
+        let candidates = orders.filter { order in
+            guard let request = listed[order.domain] else { return true }
+            return DynadotListedRequest.fate(of: request.status) == .inAuction
+        }
+        var open: [DomainName: DynadotAuction] = [:]
+        var closed: [DomainName: DynadotAuction] = [:]
+        if !candidates.isEmpty {
+            let wanted = Dictionary(candidates.map { ($0.domain.ascii, $0.domain) }, uniquingKeysWith: { a, _ in a })
+            if let failure = await listing("get_open_backorder_auctions", [:], record: "Auction", visit: { element in
+                Self.keepLatestAuction(element, wanted: wanted, into: &open)
+            }) {
+                return failure.refreshResult
+            }
+            let remaining = candidates.filter { open[$0.domain] == nil }
+            if !remaining.isEmpty {
+                let from = remaining.lazy.map { min($0.placedAt, $0.dropTime ?? $0.placedAt) }.min()!
+                let range = ["startDate": Self.day(from.addingTimeInterval(-2 * 86_400)), "endDate": Self.day(now.addingTimeInterval(86_400))]
+                let wantedClosed = Dictionary(remaining.map { ($0.domain.ascii, $0.domain) }, uniquingKeysWith: { a, _ in a })
+                if let failure = await listing("get_closed_backorder_auctions", range, record: "Auction", visit: { element in
+                    Self.keepLatestAuction(element, wanted: wantedClosed, into: &closed)
+                }) {
+                    return failure.refreshResult
+                }
+            }
+        }
+
+        var reports: [DomainName: FateReport] = [:]
+        reports.reserveCapacity(orders.count)
+        for order in orders {
+            let domain = order.domain
+            if let auction = open[domain] {
+                reports[domain] = auction.openReport
+            } else if let auction = closed[domain] {
+                reports[domain] = auction.closedReport
+            } else if let request = listed[domain] {
+                reports[domain] = request.report(now: now)
+            } else {
+                reports[domain] = FateReport(
+                    fate: .unknown,
+                    detail: "not on Dynadot's backorder request list nor in its backorder auctions: caught into the account, "
+                        + "or deleted outside bo-batch (Dynadot's answers cannot tell which; see the account's domains)")
+            }
+        }
+        return .fates(reports)
+    }
+
+    // MARK: cancel
+
+    public func cancel(_ orders: [PlacedOrder]) async -> CancelResult {
+        let domains = orders.map(\.domain)
+        guard !domains.isEmpty else { return .settled([:]) }
+        let first = await delete(domains)
+        guard case .domainError(let text) = first else { return first.result(for: domains) }
+        if domains.count == 1 { return .settled([domains[0]: DynadotClassifier.deleteVerdict(text)]) }
+
+        // One status for a batch: which names it removed before it stopped is not said. The list says, for each
+        // name, whether the account still holds it and whether it can still be deleted.
+        var listed: [DomainName: DynadotListedRequest] = [:]
+        let asked = Dictionary(domains.map { ($0.ascii, $0) }, uniquingKeysWith: { a, _ in a })
+        let today = now()
+        let earliest = orders.lazy.map { min($0.placedAt, $0.dropTime ?? $0.placedAt) }.min()!
+        let latest = max(today, orders.lazy.map { max($0.placedAt, $0.dropTime ?? $0.placedAt) }.max()!)
+        let listFailure = await listing(
+            "backorder_request_list",
+            ["startDate": Self.day(earliest.addingTimeInterval(-2 * 86_400)), "endDate": Self.day(latest.addingTimeInterval(400 * 86_400))],
+            record: "BackorderRequest"
+        ) { entry in
+            guard let name = entry.child("DomainName")?.text ?? entry.child("Domain")?.text,
+                  let domain = asked[Self.normalized(name)] else { return }
+            listed[domain] = DynadotListedRequest(
+                status: entry.child("BackorderRequestStatus")?.text ?? "",
+                cutoff: entry.child("CutoffTime").flatMap { Self.date(milliseconds: $0.text) })
+        }
+        if let listFailure {
+            return .maybeProcessed(reason: "Dynadot refused the batch delete (\(text)), and the list that tells which names it removed failed: \(listFailure.reason)")
+        }
+        var verdicts: [DomainName: CancelVerdict] = [:]
+        var remainder: [DomainName] = []
+        for domain in domains {
+            guard let request = listed[domain] else {
+                verdicts[domain] = .cancelled(message: "not on the Dynadot backorder request list (any more)")
+                continue
+            }
+            if request.deletable(now: today) {
+                remainder.append(domain)
+            } else {
+                verdicts[domain] = .refused(message: "Dynadot: \(text); the request is \(request.status.isEmpty ? "without a status" : request.status)"
+                    + (request.cutoff.map { ", cutoff \(Self.timeText($0))" } ?? ""))
+            }
+        }
+        guard !remainder.isEmpty else { return .settled(verdicts) }
+        // The names the list proves deletable, without the ones that stopped the batch: one more delete, like the
+        // lane's split of a failed create batch.
+        let second = await delete(remainder)
+        switch second {
+        case .removed:
+            for domain in remainder { verdicts[domain] = .cancelled(message: "removed from the backorder request list") }
+            return .settled(verdicts)
+        case .domainError(let text) where remainder.count == 1:
+            verdicts[remainder[0]] = DynadotClassifier.deleteVerdict(text)
+            return .settled(verdicts)
+        default:
+            // Unclear for the remainder: the whole call is settled by lookup (absent: cancelled; held: sent again,
+            // when the names refused above get their verdict from the list again).
+            if case .other(let result) = second, case .refused = result {
+                return .maybeProcessed(reason: "Dynadot refused the batch delete (\(text)); deleting the rest was refused too")
+            }
+            return .maybeProcessed(reason: "Dynadot refused the batch delete (\(text)); deleting the rest got no clear answer")
+        }
+    }
+
+    /// What one `delete_backorder_request` did.
+    enum DeleteOutcome {
+        case removed
+        /// Dynadot's error about the names (not found, past the cutoff): the text as it was given.
+        case domainError(String)
+        /// Anything else, as the call's result.
+        case other(CancelResult)
+
+        func result(for domains: [DomainName]) -> CancelResult {
+            switch self {
+            case .removed:
+                .settled(Dictionary(domains.map { ($0, CancelVerdict.cancelled(message: "removed from the backorder request list")) },
+                                    uniquingKeysWith: { a, _ in a }))
+            case .domainError(let text): .maybeProcessed(reason: "Dynadot: \(text)")
+            case .other(let result): result
+            }
+        }
+    }
+
+    func delete(_ domains: [DomainName]) async -> DeleteOutcome {
+        // Not idempotent for the transport: a lost answer must reach the engine as "maybe processed" (settled by
+        // lookup), never be resent behind its back.
+        let request = makeRequest(
+            command: "delete_backorder_request", ["domain": domains.map(\.ascii).joined(separator: ",")], idempotent: false)
+        let response: HTTPResponse
+        do {
+            response = try await transport.send(request)
+        } catch {
+            switch error.kind {
+            case .neverSent: return .other(.refused(reason: "Dynadot was not reached: \(error.message)", retryAfterSeconds: nil))
+            case .maybeProcessed: return .other(.maybeProcessed(reason: "no answer from Dynadot: \(error.message)"))
+            case .bodyTooLarge: return .other(.maybeProcessed(reason: "Dynadot's answer was too large to read: \(error.message)"))
+            }
+        }
+        let reading = HTTPStatusReading(response, now: now())
+        switch reading.kind {
+        case .success:
+            break
+        case .refused(let wait):
+            return .other(.refused(reason: reading.answered(by: "Dynadot"), retryAfterSeconds: wait))
+        case .endpointProblem where [401, 403].contains(response.status):
+            return .other(.halt(
+                reason: "Dynadot refused access (HTTP \(response.status))",
+                fix: "check DYNADOT_API_KEY and that this machine's IP address is on the API whitelist (Dynadot: Tools → API)"))
+        case .endpointProblem, .serverError, .other:
+            return .other(.maybeProcessed(reason: reading.answered(by: "Dynadot")))
+        }
+        let answer: DynadotAnswer
+        do {
+            (answer, _) = try DynadotAnswer.parse(response.body)
+        } catch {
+            return .other(.maybeProcessed(reason: "Dynadot's answer is not readable XML (\(error.message))"))
+        }
+        if answer.succeeded { return .removed }
+        let text = answer.error ?? answer.status ?? "error without a message"
+        if let halt = DynadotClassifier.accountHalt(text) { return .other(.halt(reason: halt.reason, fix: halt.fix)) }
+        if DynadotClassifier.isBusy(text) { return .other(.refused(reason: "Dynadot is busy: \(text)", retryAfterSeconds: nil)) }
+        return .domainError(text)
+    }
+
+    // MARK: Listings
+
+    /// Why a whole-account listing gave nothing usable.
+    enum ListingFailure {
+        case refused(String, Double?)
+        case unavailable(String)
+        case halt(String, fix: String)
+
+        var reason: String {
+            switch self {
+            case .refused(let reason, _), .unavailable(let reason), .halt(let reason, _): reason
+            }
+        }
+
+        var refreshResult: RefreshResult {
+            switch self {
+            case .refused(let reason, let wait): .refused(reason: reason, retryAfterSeconds: wait)
+            case .unavailable(let reason): .unavailable(reason: reason)
+            case .halt(let reason, let fix): .halt(reason: reason, fix: fix)
+            }
+        }
+    }
+
+    /// Sends one listing command and hands each `record` element to `visit` while the answer is read; nil when
+    /// the answer was a complete success. What `visit` collected counts only then.
+    func listing(
+        _ command: String, _ parameters: [String: String], record: String, visit: (XMLElement) -> Void
+    ) async -> ListingFailure? {
+        let request = makeRequest(command: command, parameters, idempotent: true, maxBytes: Self.listingMaxBytes)
+        let response: HTTPResponse
+        do {
+            response = try await transport.send(request)
+        } catch {
+            if error.kind == .neverSent { return .refused("\(command): Dynadot was not reached: \(error.message)", nil) }
+            return .unavailable("\(command): \(error.message)")
+        }
+        let reading = HTTPStatusReading(response, now: now())
+        switch reading.kind {
+        case .success:
+            break
+        case .refused(let wait):
+            return .refused("\(command): \(reading.answered(by: "Dynadot"))", wait)
+        case .endpointProblem where [401, 403].contains(response.status):
+            return .halt("Dynadot refused access (HTTP \(response.status))",
+                         fix: "check DYNADOT_API_KEY and that this machine's IP address is on the API whitelist (Dynadot: Tools → API)")
+        case .endpointProblem, .serverError, .other:
+            return .unavailable("\(command): \(reading.answered(by: "Dynadot"))")
+        }
+        let answer: DynadotAnswer
+        do {
+            answer = try DynadotAnswer.stream(response.body, maxBytes: Self.listingMaxBytes, records: [record], visit: visit)
+        } catch {
+            return .unavailable("\(command) answer is not readable XML: \(error.message)")
+        }
+        guard answer.succeeded else {
+            let text = answer.error ?? answer.status ?? "no error text"
+            if let halt = DynadotClassifier.accountHalt(text) { return .halt(halt.reason, fix: halt.fix) }
+            if DynadotClassifier.isBusy(text) { return .refused("\(command): Dynadot is busy: \(text)", nil) }
+            return .unavailable("\(command) failed: \(text)")
+        }
+        return nil
+    }
+
+    static func keepLatestAuction(_ element: XMLElement, wanted: [String: DomainName], into found: inout [DomainName: DynadotAuction]) {
+        guard let name = element.child("Domain")?.text, let domain = wanted[normalized(name)] else { return }
+        let auction = DynadotAuction(element)
+        if let known = found[domain], (known.endsAt ?? .distantPast) > (auction.endsAt ?? .distantPast) { return }
+        found[domain] = auction
+    }
+
+    /// The name as `DomainName.ascii` spells it. Dynadot writes lower-case ASCII names, which pass unchanged
+    /// (a 100,000-entry list must not cost Foundation's case folding and trimming per entry).
+    static func normalized(_ name: String) -> String {
+        let utf8 = name.utf8
+        let plain = utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D || $0 == 0x2E }
+        if plain, utf8.first != 0x2E, utf8.last != 0x2E { return name }
+        return name.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: ". "))
+    }
+
+    static func date(milliseconds text: String) -> Date? {
+        Int64(text.trimmingCharacters(in: .whitespaces)).map { Date(timeIntervalSince1970: Double($0) / 1000) }
+    }
+
+    /// `yyyy-mm-dd` in UTC, as the list commands take their range.
+    static func day(_ date: Date) -> String {
+        date.formatted(Date.ISO8601FormatStyle(timeZone: .gmt).year().month().day())
+    }
+
+    /// "2026-12-02T13:45:00Z", built by hand: a formatter per entry of a 100,000-entry list is most of its cost.
+    static func timeText(_ date: Date) -> String {
+        var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : String(value) }
+        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))Z"
+    }
+}
+
+/// One request of `backorder_request_list`, as refresh and cancel read it.
+struct DynadotListedRequest: Equatable {
+    var status: String
+    var cutoff: Date?
+
+    /// What a status word of the request list means. The seed shows only `Active`; the others are read by the
+    /// word families Dynadot's control panel uses, and anything else is `unknown` (never a guess).
+    static func fate(of status: String) -> Fate? {
+        // The words the answers use, without a search (this runs for every entry of a whole-account list).
+        switch status {
+        case "Active": return .waiting
+        case "In Auction": return .inAuction
+        case "Won": return .won
+        case "Lost": return .lost
+        case "Redeemed": return .redeemed
+        default: break
+        }
+        let lower = status.lowercased()
+        func has(_ words: String...) -> Bool { words.contains(where: lower.contains) }
+        if has("won", "success", "caught", "complete", "registered") { return .won }
+        if has("lost", "fail", "taken by", "missed") { return .lost }
+        if has("redeem", "renew") { return .redeemed }
+        if has("cancel", "delet", "remov") { return .cancelled }
+        if has("auction") { return .inAuction }
+        if has("active", "pending", "waiting", "open", "processing", "queued") { return .waiting }
+        return nil
+    }
+
+    func report(now: Date) -> FateReport {
+        let words = status.isEmpty ? "(no status)" : status
+        guard let fate = Self.fate(of: status) else {
+            return FateReport(fate: .unknown, detail: "Dynadot's backorder request status \(words) is not one bo-batch knows", endsAt: cutoff)
+        }
+        var detail = "backorder request \(words)"
+        if let cutoff { detail += ", cutoff \(DynadotProvider.timeText(cutoff))" }
+        if fate == .waiting, let cutoff, cutoff <= now { detail += " (passed: Dynadot has not processed it yet)" }
+        if fate == .inAuction { detail += " (not among the open backorder auctions)" }
+        return FateReport(fate: fate, detail: detail, endsAt: fate == .waiting || fate == .inAuction ? cutoff : nil)
+    }
+
+    /// Whether a delete can still remove it: waiting, and before its cutoff.
+    func deletable(now: Date) -> Bool {
+        Self.fate(of: status) == .waiting && (cutoff.map { $0 > now } ?? true)
+    }
+}
+
+/// One `<Auction>` of `get_open_backorder_auctions` or `get_closed_backorder_auctions`.
+struct DynadotAuction: Equatable {
+    var wonStatus: String?
+    var status: String?
+    var price: String?
+    var yourHighBid: String?
+    var currency: String?
+    var bids: String?
+    var endTime: String?
+    var endsAt: Date?
+
+    init(_ element: XMLElement) {
+        func text(_ name: String) -> String? {
+            guard let value = element.child(name)?.text, !value.isEmpty else { return nil }
+            return value
+        }
+        wonStatus = text("AuctionWonStatus")
+        status = text("AuctionStatus")
+        price = text("BidPrice")
+        yourHighBid = text("YourHighBid")
+        currency = text("BidPriceCurrency")?.uppercased()
+        bids = text("Bids")
+        endTime = text("EndTime")
+        endsAt = text("EndTimestamp").flatMap { DynadotProvider.date(milliseconds: $0) }
+    }
+
+    var openReport: FateReport {
+        var detail = "backorder auction open"
+        if let bids { detail += ", \(bids) bids" }
+        if let endTime { detail += ", ends \(endTime)" }
+        return FateReport(fate: .inAuction, detail: detail, price: price, currency: currency, endsAt: endsAt)
+    }
+
+    var closedReport: FateReport {
+        let won = wonStatus?.lowercased() ?? ""
+        var detail = "backorder auction closed"
+        if let status { detail += " (\(status))" }
+        detail += ", AuctionWonStatus \(wonStatus ?? "missing")"
+        if won == "won" || won == "yes" {
+            return FateReport(fate: .won, detail: detail, price: price ?? yourHighBid, currency: currency)
+        }
+        if won.contains("lost") || won.contains("lose") || won == "no" {
+            return FateReport(fate: .lost, detail: detail, price: price, currency: currency)
+        }
+        return FateReport(fate: .unknown, detail: detail + ": not one bo-batch knows", price: price, currency: currency)
+    }
+}
+
+extension DynadotClassifier {
+    /// "Come back later": nothing was done. Checked before any reading of the text as being about a name, since
+    /// Dynadot's one-request-at-a-time answer says "another request is being processed".
+    static func isBusy(_ text: String) -> Bool {
+        let lower = text.lowercased()
+        return ["system_busy", "system busy", "another request", "too many requests", "try again later", "rate limit"]
+            .contains(where: lower.contains)
+    }
+
+    /// A delete's error about its one name: "not on the list" means already gone (cancelled, success); anything
+    /// else (past the cutoff, being processed) is Dynadot's refusal in its own words.
+    static func deleteVerdict(_ text: String) -> CancelVerdict {
+        let lower = text.lowercased()
+        let gone = ["not on your backorder", "not in your backorder", "could not find", "not found", "does not exist", "no backorder"]
+        if gone.contains(where: lower.contains) {
+            return .cancelled(message: "already gone: Dynadot says \(text)")
+        }
+        return .refused(message: "Dynadot: \(text)")
+    }
+}
