@@ -66,7 +66,9 @@ extension DynadotProvider {
             let remaining = candidates.filter { open[$0.domain] == nil }
             if !remaining.isEmpty {
                 let from = remaining.lazy.map { min($0.placedAt, $0.dropTime ?? $0.placedAt) }.min()!
-                let range = ["startDate": Self.day(from.addingTimeInterval(-2 * 86_400)), "endDate": Self.day(now.addingTimeInterval(86_400))]
+                // The end reaches well past today: no auction closes in the future, so the only effect is that a
+                // provider whose clock or time zone runs ahead of ours (or a sandbox moved ahead) is not cut off.
+                let range = ["startDate": Self.day(from.addingTimeInterval(-2 * 86_400)), "endDate": Self.day(now.addingTimeInterval(30 * 86_400))]
                 let wantedClosed = Dictionary(remaining.map { ($0.domain.ascii, $0.domain) }, uniquingKeysWith: { a, _ in a })
                 if let failure = await listing("get_closed_backorder_auctions", range, record: "Auction", visit: { element in
                     Self.keepLatestAuction(element, wanted: wantedClosed, into: &closed)
