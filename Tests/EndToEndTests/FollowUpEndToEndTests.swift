@@ -162,6 +162,49 @@ extension FaultInjectionEndToEndTests {
             let refresh = try await BinaryRunner.run(["refresh", "--sandbox", "--sandbox-time", "+6d", "drops"], environment: env, directory: dir)
             #expect([0, 1].contains(refresh.status), "\(refresh.stderr)")
             #expect(FileManager.default.fileExists(atPath: "\(dir)/results/sandbox/drops/summary.json"))
+            // The in-process sandbox remembered what submit placed (its saved world) and ran 6 days ahead: a `win…`
+            // name is won wherever the API can say so; Yay, which only lists active orders, no longer lists it.
+            let won = try E2E.outcomes("\(dir)/results/sandbox/drops", Self.names[0])
+            for provider in ["dynadot", "gname", "oneapi"] {
+                #expect((won[provider]?["fate"] as? [String: Any])?["state"] as? String == "won", "\(provider): \(won[provider] ?? [:])")
+            }
+            #expect((won["yay"]?["fate"] as? [String: Any])?["state"] as? String == "gone")
+        }
+
+        /// kill -9 at random moments of a refresh, then reruns: every fate as the sandbox says, each change in the
+        /// history once (an answer recorded twice would show as two entries of the same fate in a row).
+        @Test(.timeLimit(.minutes(3)))
+        func killNineDuringRefreshThenRerunEndsWithTheSandboxsFatesAndAHistoryWithoutRepeats() async throws {
+            let server = try await SandboxServer.start(SandboxOptions())
+            defer { Task { await server.shutdown() } }
+            let (dir, env) = try await Self.submitted(server)
+            var slow = FaultPlan(description: "slow refresh", providers: [:])
+            for p in E2E.providers {
+                var faults = ProviderFaults(latency: Latency(minMs: 5, maxMs: 30))
+                faults.applyToLookups = true
+                slow.providers[p] = faults
+            }
+            try server.setFaults(slow)
+            server.clock.advance(to: 8 * 86_400)
+            var rng = SeededRandom(seed: 5)
+            let arguments = ["refresh", "--out", "\(dir)/out", "drops"]
+            for round in 0..<5 {
+                let child = try LaunchedBinary(arguments, environment: env, directory: dir, label: "refresh-kill-\(round)")
+                _ = await child.waitForExit(seconds: Double(50 + rng.next() % 600) / 1000)
+                child.send(SIGKILL)
+                _ = await child.waitForExit()
+            }
+            try server.setFaults(.none)
+            let rerun = try await BinaryRunner.run(arguments, environment: env, directory: dir)
+            #expect([0, 1].contains(rerun.status), "\(rerun.stderr)")
+            #expect(try Self.expectFatesMatchTruth(server, dir: dir) > 300)
+            let ledger = try Ledger(directory: "\(dir)/state")
+            for provider in [ProviderID.dynadot, .gname, .oneapi, .yay] {
+                for name in Self.names {
+                    let fates = try ledger.fateHistory(run: "drops", provider: provider, domain: DomainName(validatedASCII: name)).map(\.fate)
+                    #expect(zip(fates, fates.dropFirst()).allSatisfy { $0 != $1 }, "\(provider) \(name): \(fates)")
+                }
+            }
         }
     }
 }
