@@ -247,39 +247,13 @@ struct SubmitCommand: AsyncParsableCommand {
             throw ExitCode(summary.exitCode)
         }
 
-        let work = Task { try await job.runLanes() }
-        // The answers on the wire may take up to the request time limit; the wait for them stops well inside
-        // systemd's default 90 s stop timeout, and then the run ends as on a second signal.
-        let grace = min(Self.stopGrace, (try? ProviderCatalog.requestTimeoutCap(providerEnv)).flatMap { $0 } ?? Self.stopGrace)
-        let (lanesEnded, signalled) = SignalWaiter.stopGracefully(grace: grace) { work.cancel() }
-        let progress = quiet ? nil : Task { await ProgressPrinter.run(job: job) }
-        // Every minute while the lanes work, so a monitor sees a long run move (and a stuck one not move).
-        let metrics = metricsFile == nil ? nil : Task { [self] in
-            while !Task.isCancelled {
-                writeMetrics(job: job, reports: await job.reportsSoFar(), exitCode: nil)
-                try? await Task.sleep(for: .seconds(60))
-            }
+        let metricsFile = self.metricsFile
+        let metricsTick: (@Sendable () async -> Void)? = metricsFile == nil ? nil : { @Sendable in
+            Self.writeMetrics(to: metricsFile, job: job, reports: await job.reportsSoFar(), exitCode: nil)
         }
-        var reports: [LaneReport] = []
-        defer { lanesEnded.set() }
-        do {
-            reports = try await work.value
-            lanesEnded.set()
-        } catch is CancellationError {
-            lanesEnded.set()
-            // What the lanes did before the signal, a halt included: it decides between 3 and 4.
-            reports = await job.reportsSoFar()
-        } catch {
-            progress?.cancel()
-            Terminal.error("\nbo-batch: the run stopped: \(error). Everything recorded so far is kept; rerun to continue.")
-            throw ExitCode(ExitStatus.incomplete.rawValue)
-        }
-        // Lanes stopped by the signal usually return their reports rather than throw: the signal itself says it.
-        let interrupted = signalled.isSet
-        progress?.cancel()
-        _ = await progress?.value
-        metrics?.cancel()
-        _ = await metrics?.value
+        let outcome = try await LaneDriver.run(job, quiet: quiet, providerEnv: providerEnv, everyMinute: metricsTick)
+        let reports = outcome.reports
+        let interrupted = outcome.interrupted
         // One code, decided once: summary.json, the screen and the process all say `summary.exitCode`.
         let summary = try Self.orStopped { try job.finish(input: input, reports: reports, interrupted: interrupted, unwritten: planFailures) }
         SummaryPrinter.print(summary)
@@ -302,6 +276,10 @@ struct SubmitCommand: AsyncParsableCommand {
 
     /// Writes `--metrics-file`, if asked for. A failure is said and the run goes on: monitoring must not cost a run.
     func writeMetrics(job: SubmitJob, reports: [LaneReport], exitCode: Int32?) {
+        Self.writeMetrics(to: metricsFile, job: job, reports: reports, exitCode: exitCode)
+    }
+
+    static func writeMetrics(to metricsFile: String?, job: SubmitJob, reports: [LaneReport], exitCode: Int32?) {
         guard let metricsFile else { return }
         do {
             let snapshot = try MetricsSnapshot.current(ledger: job.ledger, run: job.plan.run, reports: reports, started: job.started, exitCode: exitCode)
