@@ -32,13 +32,16 @@ let package = Package(
         .systemLibrary(name: "CIDN2", pkgConfig: "libidn2", providers: [.apt(["libidn2-dev"])]),
         // Compressed lists (.gz, .zip members) are inflated while they are read, by the system zlib.
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // renameat2(RENAME_EXCHANGE): a result file rewritten by refresh replaces the old one without the forced
+        // writeback ext4 gives a rename over an existing file (glibc's own header; no library to link).
+        .systemLibrary(name: "CRenameExchange"),
 
         .target(name: "BoBatchHTTP", dependencies: ["CCurl"], swiftSettings: strict),
         .target(name: "BoBatchXML", dependencies: ["CLibXML2"], swiftSettings: strict),
         .target(
             name: "BoBatch",
             dependencies: [
-                "BoBatchHTTP", "BoBatchXML", "CIDN2", "CZlib",
+                "BoBatchHTTP", "BoBatchXML", "CIDN2", "CZlib", "CRenameExchange",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // SQLite's C API, for the ingest's per-line INSERT (Ledger.swift's LineInsert).
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),

@@ -375,6 +375,8 @@ struct DomainResultRow: Sendable, Equatable {
     var email: String?
     /// The version read: ``Ledger/markWritten(run:_:)`` records it, so a change made since keeps the file due.
     var version: Int
+    /// The version last written to its file (0: never), so the writer knows the file exists.
+    var written: Int = 0
     /// Every provider's pair for the domain, by provider name.
     var pairs: [PairResultRow]
 }
@@ -1104,7 +1106,7 @@ extension Ledger {
             let rows = try Row.fetchCursor(
                 db,
                 sql: """
-                    SELECT n.domain, n.id, n.version, d.input, d.source, d.drop_time, d.email FROM names n
+                    SELECT n.domain, n.id, n.version, d.input, d.source, d.drop_time, d.email, n.written FROM names n
                     JOIN domains d ON d.run_id = n.run_id AND d.id = n.id
                     WHERE n.run_id = ? AND n.domain > ? AND n.written < n.version AND n.version > ? ORDER BY n.domain LIMIT ?
                     """,
@@ -1116,7 +1118,7 @@ extension Ledger {
                 ids.append(id)
                 results.append(DomainResultRow(
                     domain: row[0], input: row[3], source: row[4], dropTime: drop.map(Date.init(timeIntervalSince1970:)), email: row[6],
-                    version: row[2], pairs: []))
+                    version: row[2], written: row[7], pairs: []))
             }
             guard !results.isEmpty else { return [] }
             // Naming every provider lets SQLite use the primary key (run_id, provider, id).

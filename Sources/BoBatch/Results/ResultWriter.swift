@@ -1,4 +1,5 @@
 import Crypto
+import CRenameExchange
 import Foundation
 import Glibc
 
@@ -87,7 +88,7 @@ public struct ResultWriter: Sendable {
                 let name = Self.fileName(for: entry.domain)
                 encoder.encode(entry, run: run)
                 do {
-                    try target.write(encoder.bytes, to: name)
+                    try target.write(encoder.bytes, to: name, replacing: entry.written > 0)
                     done.append(entry)
                     if name.utf8.count != entry.domain.utf8.count + 5 { removeUnshortenedFile(of: entry.domain) }
                 } catch var failure {
@@ -197,7 +198,8 @@ final class ResultDirectory {
     /// Writes `bytes` to a temporary file, then renames it over NAME: a reader (or a crash) sees the old file or
     /// the new one, never half of one. The temporary name, `.bo-batch.PID.N.tmp`, is short whatever NAME is (at
     /// most 35 bytes), and lives in the same directory, so the rename stays atomic.
-    func write(_ bytes: [UInt8], to name: String) throws(ResultFileFailure) {
+    /// `replacing`: the file was probably written before (see the exchange below).
+    func write(_ bytes: [UInt8], to name: String, replacing: Bool = false) throws(ResultFileFailure) {
         let base = fd >= 0 ? fd : AT_FDCWD
         let target = fd >= 0 ? name : full(name)
         var temp = ""
@@ -227,8 +229,20 @@ final class ResultDirectory {
         }
         // ENOSPC and EDQUOT may only show at close on network file systems.
         let closeError = Glibc.close(file) != 0 ? String(cString: strerror(errno)) : nil
-        guard writeError == nil, closeError == nil, renameat(base, temp, base, target) == 0 else {
-            let reason = writeError ?? closeError ?? String(cString: strerror(errno))
+        guard writeError == nil, closeError == nil else {
+            unlinkat(base, temp, 0)
+            throw ResultFileFailure(file: full(name), error: writeError ?? closeError!)
+        }
+        // A file written before (a refresh rewrites every changed one) is swapped with the new one, atomically,
+        // and the old one, now under the temporary name, removed: ext4 forces the data of a file renamed OVER
+        // another to disk at once (auto_da_alloc), which made a 100,000-file refresh mostly waiting on writeback.
+        // A new name, or a file system without the exchange, takes the plain rename.
+        if replacing, bo_batch_exchange_at(base, temp, target) == 0 {
+            unlinkat(base, temp, 0)
+            return
+        }
+        guard renameat(base, temp, base, target) == 0 else {
+            let reason = String(cString: strerror(errno))
             unlinkat(base, temp, 0)
             throw ResultFileFailure(file: full(name), error: reason)
         }
