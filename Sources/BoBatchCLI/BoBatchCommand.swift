@@ -22,7 +22,7 @@ public struct BoBatchCommand: AsyncParsableCommand {
             \(ExitCodeHelp.table)
             """,
         version: BoBatchVersion.string,
-        subcommands: [SubmitCommand.self, StatusCommand.self, ReclaimCommand.self, SandboxCommand.self, ProvidersCommand.self],
+        subcommands: [SubmitCommand.self, StatusCommand.self, ReportCommand.self, ReclaimCommand.self, SandboxCommand.self, ProvidersCommand.self],
         defaultSubcommand: nil
     )
 

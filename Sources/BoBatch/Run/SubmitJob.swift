@@ -194,6 +194,15 @@ public final class SubmitJob: Sendable {
             requestsThisInvocation: providers.values.reduce(0) { $0 + $1.creates + $1.lookups + $1.busyPolls },
             exitCode: ExitStatus.decide(facts).rawValue, exitMeaning: ExitStatus.meaning(of: facts), results: writer.directory, ledger: ledger.path,
             resultFileErrors: files.failed, unwrittenResultFiles: files.failures)
+        // report.html (issue 12): a failure is an unwritten result file like any other, never a crash.
+        if let failure = writeReport(summary: summary) {
+            files.record(failure)
+            facts.invocation.unwrittenResultFiles = files.failed
+            summary.resultFileErrors = files.failed
+            summary.unwrittenResultFiles = files.failures
+            summary.exitCode = ExitStatus.decide(facts).rawValue
+            summary.exitMeaning = ExitStatus.meaning(of: facts)
+        }
         do {
             try writer.writeSummary(summary)
         } catch let failure as ResultFileFailure {
