@@ -173,7 +173,8 @@ public struct RunReport: Sendable {
         }
         let minutes = max(1, Int(((last - first) / 60).rounded(.up)))
         let binMinutes = max(1, (minutes + Self.maxTimeBins - 1) / Self.maxTimeBins)
-        let bins = max(1, (minutes + binMinutes - 1) / binMinutes) + (minutes % binMinutes == 0 ? 1 : 0)
+        // The last intent falls in the last bin (clamped below), so a run shorter than a minute is one flat bin.
+        let bins = max(1, (minutes + binMinutes - 1) / binMinutes)
         var requests: [String: [Double]] = [:]
         var domains: [String: [Double]] = [:]
         for i in intents {
@@ -323,7 +324,7 @@ public struct RunReport: Sendable {
         <figcaption>{{caption}}</figcaption>
         </figure>
         {{/charts}}
-        <h2>Domains not placed ({{problemCount}})</h2>
+        <h2>Domains not placed ({{problemCount}} domain × provider pairs)</h2>
         {{#problemsCut}}<p>{{problemsCut}}</p>{{/problemsCut}}
         {{#hasProblems}}
         <input id="search" type="search" placeholder="Filter: domain, provider, state, reason" aria-label="Filter the table">
