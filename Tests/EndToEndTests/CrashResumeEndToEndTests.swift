@@ -176,7 +176,7 @@ extension FaultInjectionEndToEndTests {
                 #expect((try? JSONSerialization.jsonObject(with: data)) != nil, "\(file) is not whole JSON (\(data.count) bytes)")
             }
             #expect(files.filter { $0.hasSuffix(".json") && $0 != "summary.json" }.count == names.count)
-            let expected = Set(names.map { "\($0).json" } + ["summary.json", "invalid.tsv"])
+            let expected = Set(names.map { "\($0).json" } + ["summary.json", "invalid.tsv", "report.html"])
             let strays = files.filter { !expected.contains($0) }
             #expect(strays.isEmpty, "left behind in OUT: \(strays.prefix(10))")
 

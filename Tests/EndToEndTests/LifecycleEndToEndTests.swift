@@ -80,6 +80,8 @@ import Testing
         }
         let summary = try Scratch.json("\(dir)/out/summary.json")
         #expect(summary["fates"] != nil, "summary.json counts fates")
+        let report = try String(contentsOfFile: "\(dir)/out/report.html", encoding: .utf8)
+        #expect(report.contains("won") && report.contains("cancelled"), "refresh rewrote report.html with the fates")
 
         // Reclaim: one Acquiresend per domain won at any provider, none for the others (submit already sent one each).
         let wonAnywhere = Set(names.filter { name in

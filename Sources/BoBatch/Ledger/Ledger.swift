@@ -1798,3 +1798,88 @@ extension Ledger {
         }
     }
 }
+
+// MARK: the run report (report.html, issue 12)
+
+/// One create as the ledger's write-ahead intent knows it: committed just before the request left the process
+/// (`createdAt`) and settled once its answer was recorded (`settledAt`), so their difference is the request's
+/// time as the lane saw it (its ledger commit included, a few milliseconds).
+public struct ReportIntent: Sendable {
+    public var provider: String
+    public var domains: Int
+    public var createdAt: Double
+    public var settledAt: Double?
+    public var outcome: IntentOutcome?
+}
+
+/// A pair that did not end placed, with the provider's last word on it.
+public struct ReportProblem: Sendable {
+    public var domain: String
+    public var provider: String
+    public var state: PairState
+    public var code: String?
+    public var message: String
+}
+
+extension Ledger {
+    /// Every create intent of the run in the order they were made: the report's throughput, latency and failure
+    /// charts. A scan of `intents` (one row per request, not per domain), read once per report.
+    public func reportIntents(run: String) throws -> [ReportIntent] {
+        try pool.read { db in
+            var out: [ReportIntent] = []
+            let rows = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT provider, length(domains) - length(replace(domains, ',', '')) + 1, created_at, settled_at, outcome
+                    FROM intents WHERE run = ? ORDER BY id
+                    """,
+                arguments: [run])
+            while let row = try rows.next() {
+                let outcome: String? = row[4]
+                out.append(ReportIntent(provider: row[0], domains: row[1], createdAt: row[2], settledAt: row[3], outcome: outcome.flatMap(IntentOutcome.init(rawValue:))))
+            }
+            return out
+        }
+    }
+
+    /// The pairs that did not end accepted/already, in input order, at most `limit` (the report lists only these,
+    /// so a 100,000-domain run that went well costs nothing here): those with a row (rejected, failed, unknown,
+    /// skipped, sending) and then those never sent (pending, no row), at most `pendingLimit` of these (a dry run
+    /// or a halted lane leaves every domain so, all saying the same). Also returns how many there are in all.
+    public func reportProblems(run: String, limit: Int, pendingLimit: Int) throws -> (rows: [ReportProblem], total: Int) {
+        try pool.read { db in
+            guard let runID = try Self.runID(db, run) else { return ([], 0) }
+            var out: [ReportProblem] = []
+            let placed = "(\(Self.sql(.accepted)), \(Self.sql(.already)))"
+            let withRow = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM pairs WHERE run_id = ? AND state NOT IN \(placed)", arguments: [runID]) ?? 0
+            let rowless = try Self.rowless(db, runID: runID).reduce(0) { $0 + $1.pending }
+            let rows = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT d.domain, p.provider, p.state, p.code, p.message FROM pairs p
+                    JOIN domains d ON d.run_id = p.run_id AND d.id = p.id
+                    WHERE p.run_id = ? AND p.state NOT IN \(placed) ORDER BY p.id, p.provider LIMIT ?
+                    """,
+                arguments: [runID, limit])
+            while let row = try rows.next() {
+                let state: String = row[2]
+                out.append(ReportProblem(domain: row[0], provider: row[1], state: PairState(rawValue: state) ?? .unknown, code: row[3], message: row[4]))
+            }
+            if out.count < limit, rowless > 0 {
+                let pending = try Row.fetchCursor(
+                    db,
+                    sql: """
+                        SELECT d.domain, rp.provider FROM run_providers rp
+                        JOIN domains d ON d.run_id = rp.run_id AND d.id <= rp.through
+                        WHERE rp.run_id = ? AND NOT EXISTS (SELECT 1 FROM pairs p WHERE p.run_id = rp.run_id AND p.provider = rp.provider AND p.id = d.id)
+                        ORDER BY d.id, rp.provider LIMIT ?
+                        """,
+                    arguments: [runID, min(pendingLimit, limit - out.count)])
+                while let row = try pending.next() {
+                    out.append(ReportProblem(domain: row[0], provider: row[1], state: .pending, code: nil, message: "never sent"))
+                }
+            }
+            return (out, withRow + rowless)
+        }
+    }
+}

@@ -137,6 +137,11 @@ public struct ResultWriter: Sendable {
         try write(try encoder.encode(summary), to: "summary.json")
     }
 
+    /// Writes `report.html` (``RunReport``) beside `summary.json`, whole or not at all.
+    public func writeReport(_ html: String) throws(ResultFileFailure) {
+        try write(Data(html.utf8), to: "report.html")
+    }
+
     private func path(of name: String) -> String {
         (directory as NSString).appendingPathComponent(name)
     }

@@ -15,6 +15,14 @@ public enum FollowUpResults {
         } catch let failure as ResultFileFailure {
             files.record(failure)
         }
+        // report.html shows the fates too: written again, and like any result file a failure is recorded, not thrown.
+        do {
+            try writer.writeReport(try RunReport.load(ledger: ledger, run: run, summary: summary).html())
+        } catch let failure as ResultFileFailure {
+            files.record(failure)
+        } catch {
+            files.record(ResultFileFailure(file: (directory as NSString).appendingPathComponent("report.html"), error: "cannot make the report: \(error)"))
+        }
         return files
     }
 

@@ -196,6 +196,15 @@ public final class SubmitJob: Sendable {
             resultFileErrors: files.failed, unwrittenResultFiles: files.failures)
         // What `refresh`/`cancel` found out, kept when a rerun of submit rewrites the summary.
         try FollowUpResults.addFates(to: &summary, run: plan.run, ledger: ledger)
+        // report.html (issue 12): a failure is an unwritten result file like any other, never a crash.
+        if let failure = writeReport(summary: summary) {
+            files.record(failure)
+            facts.invocation.unwrittenResultFiles = files.failed
+            summary.resultFileErrors = files.failed
+            summary.unwrittenResultFiles = files.failures
+            summary.exitCode = ExitStatus.decide(facts).rawValue
+            summary.exitMeaning = ExitStatus.meaning(of: facts)
+        }
         do {
             try writer.writeSummary(summary)
         } catch let failure as ResultFileFailure {
