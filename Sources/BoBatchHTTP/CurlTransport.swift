@@ -410,6 +410,11 @@ private final class TransferPerformer {
                 return 0  // any count other than `length` makes libcurl abort with CURLE_WRITE_ERROR
             }
             if length > 0, let data {
+                // A declared length (within the cap) is reserved once: appending a 17 MB list chunk by chunk
+                // grew the buffer by doubling, holding old and new copies at each step.
+                if state.body.isEmpty, let declared = state.headers["content-length"].flatMap(Int.init), declared > length {
+                    state.body.reserveCapacity(min(declared, state.maxBytes))
+                }
                 data.withMemoryRebound(to: UInt8.self, capacity: length) {
                     state.body.append(contentsOf: UnsafeBufferPointer(start: $0, count: length))
                 }

@@ -113,6 +113,7 @@ public final class FollowUpLane: Sendable {
         switch result {
         case .fates(let reports):
             var updates: [(row: PlacedOrderRow, report: FateReport)] = []
+            updates.reserveCapacity(chunk.rows.count)
             var missing = 0
             for row in chunk.rows {
                 if let report = reports[row.order.domain] { updates.append((row, report)) } else { missing += 1 }
