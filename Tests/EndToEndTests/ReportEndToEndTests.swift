@@ -11,7 +11,7 @@ import Testing
 
     /// A faulted sandbox run: lost and broken answers after the create landed leave work for lookups, and taken
     /// names are rejected, so every chart has something to draw and the problem table has rows. Small and fast
-    /// (no refusal waits): the whole flaky sample takes minutes of provider waits.
+    /// (refusals ask for no wait, `Retry-After: 0`): the whole flaky sample takes minutes of provider waits.
     static func faultedRun() async throws -> (results: String, state: String, work: String) {
         let work = Scratch.directory()
         let state = (work as NSString).appendingPathComponent("state")
@@ -19,7 +19,7 @@ import Testing
         let names = (0..<40).map { "report-test-\($0).com" } + ["taken-one.com", "taken-two.net"]
         Scratch.write(names.joined(separator: "\n") + "\nnot a domain\n", to: "\(work)/night.txt")
         Scratch.write("""
-            {"description": "report test", "providers": {"*": {"latency": {"minMs": 1, "maxMs": 40}, "dropAfterProcessing": 0.1, "malformedAfterProcessing": 0.1}}}
+            {"description": "report test", "providers": {"*": {"latency": {"minMs": 1, "maxMs": 40}, "dropAfterProcessing": 0.1, "malformedAfterProcessing": 0.1, "tooManyRequests": 0.1, "retryAfterSeconds": 0}}}
             """, to: "\(work)/faults.json")
         let run = try await BinaryRunner.run(
             ["submit", "--sandbox", "--sandbox-faults", "\(work)/faults.json", "--out", results, "--run", "night", "\(work)/night.txt"],
@@ -34,6 +34,8 @@ import Testing
         let first = try String(contentsOfFile: path, encoding: .utf8)
         #expect(first.contains("id=\"chart-outcomes\""))
         #expect(first.contains("exit "))
+        // The refusals' waits were recorded on their intents, and the failure chart has its table of them.
+        #expect(first.contains("<th>refused requests</th>"), "no waits table in the report of a run with refusals")
         try FileManager.default.removeItem(atPath: path)
         let again = try await BinaryRunner.run(
             ["report", "night", "--sandbox", "--out", results], environment: BinaryRunner.baseEnvironment(state: state), directory: work)

@@ -154,6 +154,7 @@ public final class Lane: Sendable {
                     domains.map { PairUpdate(domain: $0, state: .pending, code: .refused, message: "refused, will retry: \(reason)") },
                     of: chunk.pairs, settling: intent, as: .refused, now: wallClock())
                 let wait = await pacer.refused(reason: reason, retryAfter: retryAfter, sentAt: sentAt)
+                try ledger.noteWait(intent: intent, seconds: wait)
                 let status = await pacer.status()
                 logger.info("refused; slowing the lane", metadata: [
                     "intent": "\(intent)", "resend_in": "\(String(format: "%.1f", wait))s\(retryAfter == nil ? "" : " (Retry-After)")",

@@ -36,6 +36,11 @@ struct LaneLedger: Sendable {
     }
 
     /// The write-ahead intent of a create of `pairs`, found by their ids (the lane's hot path); returns its id.
+    /// The wait a refusal of `intent` imposed before its domains are resent (for the report).
+    func noteWait(intent: Int64, seconds: Double) throws {
+        try ledger.noteWait(intent: intent, seconds: seconds)
+    }
+
     func beginSend(_ pairs: [PairRow], now: Date) throws -> Int64 {
         try ledger.beginSend(run: run, provider: provider, pairs: pairs.map { (id: $0.seq, domain: $0.item.domain) }, now: now)
     }

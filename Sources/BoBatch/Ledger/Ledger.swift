@@ -309,6 +309,11 @@ public final class Ledger: Sendable {
                 );
                 """)
         }
+        // The report's "waits they caused" (issue 12): how long a refused create made its lane hold the refused
+        // domains before resending them (Retry-After or the backoff drawn). One column on the intent it refused.
+        m.registerMigration("v9-waits") { db in
+            try db.execute(sql: "ALTER TABLE intents ADD COLUMN wait REAL")
+        }
         return m
     }
 }
@@ -1810,6 +1815,8 @@ public struct ReportIntent: Sendable {
     public var createdAt: Double
     public var settledAt: Double?
     public var outcome: IntentOutcome?
+    /// Seconds the lane held this request's domains before resending them, when it was refused.
+    public var wait: Double?
 }
 
 /// A pair that did not end placed, with the provider's last word on it.
@@ -1822,6 +1829,12 @@ public struct ReportProblem: Sendable {
 }
 
 extension Ledger {
+    /// Records how long a refused create's domains wait before they are sent again (the report's waits per provider).
+    /// Only refusals call it, so it costs nothing on the path of answered requests.
+    public func noteWait(intent: Int64, seconds: Double) throws {
+        try pool.write { db in try db.execute(sql: "UPDATE intents SET wait = ? WHERE id = ?", arguments: [seconds, intent]) }
+    }
+
     /// Every create intent of the run in the order they were made: the report's throughput, latency and failure
     /// charts. A scan of `intents` (one row per request, not per domain), read once per report.
     public func reportIntents(run: String) throws -> [ReportIntent] {
@@ -1830,13 +1843,14 @@ extension Ledger {
             let rows = try Row.fetchCursor(
                 db,
                 sql: """
-                    SELECT provider, length(domains) - length(replace(domains, ',', '')) + 1, created_at, settled_at, outcome
+                    SELECT provider, length(domains) - length(replace(domains, ',', '')) + 1, created_at, settled_at, outcome, wait
                     FROM intents WHERE run = ? ORDER BY id
                     """,
                 arguments: [run])
             while let row = try rows.next() {
                 let outcome: String? = row[4]
-                out.append(ReportIntent(provider: row[0], domains: row[1], createdAt: row[2], settledAt: row[3], outcome: outcome.flatMap(IntentOutcome.init(rawValue:))))
+                out.append(ReportIntent(
+                    provider: row[0], domains: row[1], createdAt: row[2], settledAt: row[3], outcome: outcome.flatMap(IntentOutcome.init(rawValue:)), wait: row[5]))
             }
             return out
         }

@@ -111,7 +111,8 @@ public struct RunReport: Sendable {
         charts.append(contentsOf: throughputCharts())
         charts.append(contentsOf: latencyCharts())
         charts.append(failureChart())
-        let fateProviders = fates.keys.sorted()
+        // DNSPod places no backorder: its sends never refreshed are not orders waiting for a drop (as `status` says).
+        let fateProviders = fates.keys.sorted().filter { p in !(p == .dnspod && (fates[p] ?? [:]).keys.allSatisfy { $0 == .waiting }) }
         if !fateProviders.isEmpty {
             charts.append(Self.stackedBars(
                 id: "chart-fates", title: "Fates of the placed orders", caption: "What became of the placed orders (an order never refreshed counts as waiting).",
@@ -171,48 +172,73 @@ public struct RunReport: Sendable {
         guard let first = intents.map(\.createdAt).min(), let last = intents.map(\.createdAt).max() else {
             return [Self.chart(id: "chart-throughput", title: "Throughput per lane", caption: "No request was sent in this run.", width: 640, height: 30, rects: [], texts: [Self.text(x: 10, y: 20, "no requests", anchor: "start")], lines: [])]
         }
-        let minutes = max(1, Int(((last - first) / 60).rounded(.up)))
-        let binMinutes = max(1, (minutes + Self.maxTimeBins - 1) / Self.maxTimeBins)
-        // The last intent falls in the last bin (clamped below), so a run shorter than a minute is one flat bin.
-        let bins = max(1, (minutes + binMinutes - 1) / binMinutes)
+        let (binSeconds, bins) = Self.timeBins(span: last - first)
+        // The last bin covers only what is left of the run: a short remainder joins the bin before it, and each
+        // bin's rate is over the seconds it covers, so the line does not fall at the end because the run did.
+        let merged = bins > 1 && (last - first) - Double(bins - 1) * binSeconds < binSeconds / 2
+        let drawn = merged ? bins - 1 : bins
+        var covered = Array(repeating: binSeconds, count: drawn)
+        covered[drawn - 1] = max(1, (last - first) - Double(drawn - 1) * binSeconds)
+        if drawn == 1 { covered[0] = max(binSeconds, last - first) }
         var requests: [String: [Double]] = [:]
         var domains: [String: [Double]] = [:]
         for i in intents {
-            let b = min(bins - 1, Int((i.createdAt - first) / 60) / binMinutes)
-            requests[i.provider, default: Array(repeating: 0, count: bins)][b] += 1
-            domains[i.provider, default: Array(repeating: 0, count: bins)][b] += Double(i.domains)
+            let b = min(drawn - 1, Int((i.createdAt - first) / binSeconds))
+            requests[i.provider, default: Array(repeating: 0, count: drawn)][b] += 1
+            domains[i.provider, default: Array(repeating: 0, count: drawn)][b] += Double(i.domains)
         }
         let lanes = requests.keys.sorted()
         var out: [[String: Any]] = []
+        // One row per lane, each scaled to its own peak (small multiples): a lane that sent its 600 requests in
+        // one second would otherwise flatten every other lane to the axis.
         for (kind, series) in [("requests", requests), ("domains", domains)] {
-            let left = 60.0, right = 620.0, top = 10.0, bottom = 170.0
-            let perMinute = series.mapValues { $0.map { $0 / Double(binMinutes) } }
-            let peak = max(1, perMinute.values.flatMap { $0 }.max() ?? 1)
+            let left = 80.0, right = 600.0, top = 8.0, rowH = 40.0, gap = 12.0
+            let perMinute = series.mapValues { $0.enumerated().map { j, n in n * 60 / covered[j] } }
             var lines: [[String: String]] = []
-            var texts: [[String: String]] = [
-                Self.text(x: left - 4, y: top + 8, Self.number(peak), anchor: "end"), Self.text(x: left - 4, y: bottom, "0", anchor: "end"),
-                Self.text(x: left, y: bottom + 16, Date(timeIntervalSince1970: first).formatted(Date.ISO8601FormatStyle()), anchor: "start"),
-                Self.text(x: right, y: bottom + 16, "+\(bins * binMinutes) min", anchor: "end"),
-            ]
-            lines.append(["points": "\(left),\(top) \(left),\(bottom) \(right),\(bottom)", "stroke": "#555"])
+            var texts: [[String: String]] = []
             for (n, lane) in lanes.enumerated() {
+                let bottom = top + Double(n) * (rowH + gap) + rowH
                 var values = perMinute[lane] ?? []
+                let peak = max(1, values.max() ?? 1)
                 // One bin draws a flat line across the chart rather than a point nobody sees.
                 if values.count == 1 { values.append(values[0]) }
                 let step = (right - left) / Double(max(1, values.count - 1))
                 let points = values.enumerated().map { j, v in
-                    "\(Self.fmt(left + Double(j) * step)),\(Self.fmt(bottom - (bottom - top) * v / peak))"
+                    "\(Self.fmt(left + Double(j) * step)),\(Self.fmt(bottom - rowH * v / peak))"
                 }.joined(separator: " ")
                 let color = Self.laneColors[n % Self.laneColors.count]
+                lines.append(["points": "\(left),\(bottom - rowH) \(left),\(bottom) \(right),\(bottom)", "stroke": "#bbb"])
                 lines.append(["points": points, "stroke": color])
-                texts.append(Self.text(x: right + 6, y: top + 12 + Double(n) * 14, lane, anchor: "start", fill: color))
+                texts.append(Self.text(x: left - 6, y: bottom - rowH / 2 + 4, lane, anchor: "end", fill: color))
+                texts.append(Self.text(x: right + 6, y: bottom - rowH + 9, "peak " + Self.number(peak) + "/min", anchor: "start"))
             }
+            let axis = top + Double(lanes.count) * (rowH + gap) - gap
+            texts.append(Self.text(x: left, y: axis + 16, Date(timeIntervalSince1970: first).formatted(Date.ISO8601FormatStyle()), anchor: "start"))
+            texts.append(Self.text(x: right, y: axis + 16, "+" + Self.span(max(last - first, 1)), anchor: "end"))
             out.append(Self.chart(
                 id: "chart-throughput-\(kind)", title: "Throughput per lane: \(kind) per minute",
-                caption: "\(kind.capitalized) sent per minute by each lane, from the ledger's intent times" + (binMinutes > 1 ? " (averaged over \(binMinutes)-minute bins)." : "."),
-                width: 700, height: bottom + 24, rects: [], texts: texts, lines: lines))
+                caption: "\(kind.capitalized) sent per minute by each lane, from the ledger's intent times, counted in \(Self.span(binSeconds)) bins; each lane drawn to its own peak.",
+                width: 720, height: axis + 24, rects: [], texts: texts, lines: lines))
         }
         return out
+    }
+
+    /// Bin widths a throughput line may use, seconds: the narrowest that keeps a line within ``maxTimeBins``
+    /// points and gives a run of a few seconds at least a few points (a 20-second run is twenty 1-second bins, a
+    /// day is 144 ten-minute bins).
+    static let binWidths: [Double] = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21600, 43200, 86400]
+
+    /// The bin width for a run whose intents span `span` seconds, and how many bins that makes (at least one).
+    static func timeBins(span: Double) -> (seconds: Double, count: Int) {
+        let width = binWidths.first { (span / $0).rounded(.down) + 1 <= Double(maxTimeBins) } ?? (span / Double(maxTimeBins - 1)).rounded(.up)
+        return (width, max(1, Int((span / width).rounded(.down)) + 1))
+    }
+
+    /// "45 s", "6 min", "2 h" for a bin width or a chart's span.
+    static func span(_ seconds: Double) -> String {
+        if seconds < 60 { return "\(Int(seconds.rounded())) s" }
+        if seconds < 3600 { return "\(number(seconds / 60)) min" }
+        return "\(number(seconds / 3600)) h"
     }
 
     /// How long each provider took to answer a create (intent committed to answer recorded), in fixed buckets.
@@ -228,7 +254,7 @@ public struct RunReport: Sendable {
             let times = byProvider[provider]!.sorted()
             var buckets = Array(repeating: 0, count: labels.count)
             for t in times { buckets[Self.latencyBounds.firstIndex { t < $0 } ?? Self.latencyBounds.count] += 1 }
-            let left = 40.0, top = 10.0, bottom = 130.0, barW = 52.0
+            let left = 40.0, top = 22.0, bottom = 142.0, barW = 52.0
             let peak = max(1, buckets.max() ?? 1)
             var rects: [[String: String]] = []
             var texts: [[String: String]] = []
@@ -254,12 +280,22 @@ public struct RunReport: Sendable {
         for i in intents { if let o = i.outcome, o != .settled { counts[i.provider, default: [:]][o, default: 0] += 1 } }
         let providers = Set(intents.map(\.provider)).sorted()
         let any = counts.values.contains { !$0.isEmpty }
-        return Self.stackedBars(
+        var waits: [String: (n: Int, longest: Double, total: Double)] = [:]
+        for i in intents { if let w = i.wait { let o = waits[i.provider] ?? (0, 0, 0); waits[i.provider] = (o.n + 1, max(o.longest, w), o.total + w) } }
+        var chart = Self.stackedBars(
             id: "chart-failures", title: "Failures by class",
             caption: any
-                ? "Requests that ended without verdicts: refused (nothing done; retried after the provider's wait), maybe processed (no usable answer; checked by a lookup), batch failed, account (the lane halted). The ledger does not record how long each wait lasted."
+                ? "Requests that ended without verdicts: refused (nothing done; retried after the provider's wait), maybe processed (no usable answer; checked by a lookup), batch failed, account (the lane halted). The table under it gives the waits the refusals caused: how long the refused domains were held back before they were sent again (waits of one lane overlap when several requests are refused together)."
                 : "No request failed.",
             rows: providers.map { p in Bar(label: p, parts: Self.classStyle.map { Part(name: $0.label, n: counts[p]?[$0.outcome] ?? 0, color: $0.color) }) })
+        if !waits.isEmpty {
+            chart["hasWaits"] = true
+            chart["waitRows"] = waits.keys.sorted().map { p in
+                let w = waits[p]!
+                return ["provider": p, "refusals": String(w.n), "longest": Self.duration(w.longest), "total": Self.duration(w.total)]
+            }
+        }
+        return chart
     }
 
     // MARK: SVG pieces (numbers formatted here, text escaped by the template)
@@ -322,6 +358,9 @@ public struct RunReport: Sendable {
         {{#texts}}<text x="{{x}}" y="{{y}}" text-anchor="{{anchor}}" fill="{{fill}}">{{text}}</text>{{/texts}}
         </svg>
         <figcaption>{{caption}}</figcaption>
+        {{#hasWaits}}<table class="waits"><thead><tr><th>provider</th><th>refused requests</th><th>longest wait</th><th>waits added up</th></tr></thead><tbody>{{/hasWaits}}
+        {{#waitRows}}<tr><td>{{provider}}</td><td class="n">{{refusals}}</td><td class="n">{{longest}}</td><td class="n">{{total}}</td></tr>{{/waitRows}}
+        {{#hasWaits}}</tbody></table>{{/hasWaits}}
         </figure>
         {{/charts}}
         <h2>Domains not placed ({{problemCount}} domain × provider pairs)</h2>
