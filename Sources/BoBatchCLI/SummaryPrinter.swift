@@ -31,7 +31,7 @@ enum SummaryPrinter {
                 out += "           HALTED: \(halted)\n           fix: \(p.fix ?? "see the message above")\n"
             }
         }
-        out += "results: \(summary.results)  (one .json per domain, summary.json)\n"
+        out += "results: \(summary.results)  (one .json per domain, summary.json; open report.html in a browser)\n"
         if summary.resultFileErrors > 0 {
             out += "NOT WRITTEN: \(summary.resultFileErrors) result file(s), listed above; the ledger has their outcomes, a rerun writes them\n"
         }
