@@ -15,7 +15,7 @@ enum SummaryPrinter {
         if summary.resultFileErrors > listedFileErrors {
             Terminal.error("bo-batch: … and \(summary.resultFileErrors - listedFileErrors) more result files not written (summary.json lists the first \(FlushReport.listedFailures))")
         }
-        var out = "\nrun '\(summary.run)': \(summary.input.domains) domains, \(summary.input.invalid) not domains (see invalid.tsv)\n"
+        var out = "\nrun '\(summary.run)': \(summary.input.domains) domains, \(summary.input.invalid) not domains\(summary.input.invalid > 0 ? " (see invalid.tsv)" : "")\n"
         if summary.input.skippedTitleLines > 0 {
             out += "  skipped: \(summary.input.skippedTitleLines) leading title or timestamp line(s), not domains\n"
         }
