@@ -22,7 +22,7 @@ public struct BoBatchCommand: AsyncParsableCommand {
             \(ExitCodeHelp.table)
             """,
         version: BoBatchVersion.string,
-        subcommands: [SubmitCommand.self, RefreshCommand.self, CancelCommand.self, ReclaimCommand.self, StatusCommand.self, ReportCommand.self, SandboxCommand.self, ProvidersCommand.self],
+        subcommands: [SubmitCommand.self, RefreshCommand.self, CancelCommand.self, ReclaimCommand.self, StatusCommand.self, ReportCommand.self, SandboxCommand.self, ProvidersCommand.self, ConfigCommand.self],
         defaultSubcommand: nil
     )
 

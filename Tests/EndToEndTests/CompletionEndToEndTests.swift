@@ -6,7 +6,7 @@ import Testing
 /// mode and runs the generate-manual plugin (minutes), so it is not run here; README's "Install" says how it
 /// was checked.
 @Suite struct CompletionEndToEndTests {
-    static let commands = ["submit", "refresh", "cancel", "reclaim", "status", "report", "sandbox", "providers"]
+    static let commands = ["submit", "refresh", "cancel", "reclaim", "status", "report", "sandbox", "providers", "config"]
 
     func script(_ shell: String) async throws -> String {
         let dir = Scratch.directory()
