@@ -41,7 +41,7 @@ import Testing
     func write(_ text: String, mode: mode_t) -> String {
         let dir = TestPaths.temporaryDirectory("config")
         let path = "\(dir)/config.toml"
-        FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
         chmod(path, mode)
         return path
     }

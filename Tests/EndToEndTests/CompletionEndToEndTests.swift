@@ -44,6 +44,9 @@ import Testing
         let bash = try await script("bash")
         #expect(try bashCompletions(bash, ["bo-batch", "su"]) == ["submit"])
         #expect(try bashCompletions(bash, ["bo-batch", "st"]) == ["status"])
+        #expect(try bashCompletions(bash, ["bo-batch", "conf"]) == ["config"])
+        #expect(try bashCompletions(bash, ["bo-batch", "config", "ch"]) == ["check"])
+        #expect(try bashCompletions(bash, ["bo-batch", "submit", "--conf"]).contains("--config"))
         #expect(try bashCompletions(bash, ["bo-batch", "submit", "--require-a"]).contains("--require-all-inputs"))
         #expect(try bashCompletions(bash, ["bo-batch", "submit", "--sandbox-f"]).contains("--sandbox-faults"))
     }

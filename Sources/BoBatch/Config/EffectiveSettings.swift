@@ -112,6 +112,18 @@ public struct EffectiveSettings: Sendable {
         return file?.values[setting.key]?.text
     }
 
+    /// `message` (a reader's error, which names variables) with the file's key added for each variable in it
+    /// that came from the file, so an error is found where it was written.
+    public func explain(_ message: String) -> String {
+        guard let file else { return message }
+        let fromFile = KnownSettings.all.filter { setting in
+            guard let variable = setting.variable, source(of: setting) == .file(file.path) else { return false }
+            return message.range(of: "\\b\(variable)\\b", options: .regularExpression) != nil
+        }
+        guard !fromFile.isEmpty else { return message }
+        return message + " (set in \(file.path) as \(fromFile.map(\.key).joined(separator: ", ")))"
+    }
+
     /// The file's value for a flag-only setting.
     public func fileValue(_ key: String) -> ConfigValue? {
         precondition(KnownSettings.byKey[key] != nil, "unknown setting \(key)")
