@@ -60,13 +60,15 @@ struct ConfigCheckCommand: ParsableCommand {
         for setting in KnownSettings.all {
             let source = settings.source(of: setting)
             if source == .fallback, !all { continue }
-            let value: String
+            var value: String
             if source == .fallback {
                 value = "(\(setting.fallback))"
             } else if setting.secret, settings.value(of: setting) != nil || source != .fallback {
                 value = "****"
             } else {
                 value = settings.value(of: setting) ?? settings.file?.values[setting.key]?.text ?? ""
+                // The file's booleans as written there (they reach the readers as 1 and 0).
+                if setting.type == .boolean, case .file = source { value = value == "1" ? "true" : "false" }
             }
             rows.append([setting.key, value, Self.describe(source)])
         }

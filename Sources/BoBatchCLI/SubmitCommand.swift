@@ -27,6 +27,9 @@ struct SubmitCommand: AsyncParsableCommand {
               DNSPOD_LOGIN_TOKEN           (DNSPOD_EMAIL or DNSPOD_EMAIL_AUTO=1)
             Every provider whose credentials are set is used unless --provider
             says otherwise. Pacing: <PROVIDER>_THREADS, <PROVIDER>_RATE (per min).
+            Or all of it in a TOML config file (--config PATH, default
+            ~/.config/bo-batch/config.toml); the environment wins over it, flags
+            over both. 'bo-batch config check' shows what is in force.
 
             TLS: servers are verified against the system CA store, or against
             BO_BATCH_CA_FILE instead (a PEM file; behind a TLS-inspecting proxy,
