@@ -56,6 +56,7 @@ enum Terminal {
     static let isInteractive = isatty(STDERR_FILENO) == 1
 
     static func error(_ text: String) {
+        let text = text.hasPrefix("bo-batch: ") ? ConfigOption.explained(text) : text
         FileHandle.standardError.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
     }
 

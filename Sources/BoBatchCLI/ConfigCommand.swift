@@ -100,7 +100,7 @@ struct ConfigCheckCommand: ParsableCommand {
 
         print("providers configured: \(configured.isEmpty ? "none" : configured.map(\.rawValue).joined(separator: ", "))")
         if !problems.isEmpty {
-            for problem in problems { Terminal.error("bo-batch: \(settings.explain(problem))") }
+            for problem in problems { Terminal.error("bo-batch: \(problem)") }
             throw ExitCode(ExitStatus.usage.rawValue)
         }
         print("ok: every setting is usable")

@@ -21,10 +21,31 @@ struct ConfigOption: ParsableArguments {
             throw ExitCode(ExitStatus.usage.rawValue)
         }
         let env = settings.environment
+        if settings.file != nil { Self.loaded.withLock { $0 = settings } }
         if env != settings.realEnvironment {
             if let ca = env[CurlTrust.caFileVariable], !ca.isEmpty { CurlTrust.useCAFile(ca) }
             BoBatchVersion.useContact(env["BO_BATCH_CONTACT"])
         }
         return settings
+    }
+
+    /// The settings of this process once loaded with a file, so that an error naming a variable the file set
+    /// also names the file's key (``EffectiveSettings/explain(_:)``): the readers only know variables.
+    private static let loaded = LockedSettings()
+
+    static func explained(_ message: String) -> String {
+        loaded.withLock { $0 }.map { $0.explain(message) } ?? message
+    }
+}
+
+/// One `EffectiveSettings` behind a lock (errors are printed from any task).
+final class LockedSettings: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: EffectiveSettings?
+
+    func withLock<T>(_ body: (inout EffectiveSettings?) -> T) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return body(&value)
     }
 }

@@ -211,6 +211,21 @@ import Testing
         #expect(secrets == ["dynadot.api_key", "gname.appkey", "yay.password", "oneapi.password", "dnspod.login_token"])
     }
 
+    /// README's example file is a valid config file, with a key of every section.
+    @Test func readmesExampleFileParses() throws {
+        let readme = try String(contentsOf: Self.root.appendingPathComponent("README.md"), encoding: .utf8)
+        let section = String(readme[try #require(readme.range(of: "### Config file")).upperBound...])
+        let block = try #require(section.components(separatedBy: "```toml\n").dropFirst().first?.components(separatedBy: "```").first)
+        let file = try ConfigFile.parse(block, path: "README.md")
+        #expect(Set(file.values.keys.map { String($0.split(separator: ".")[0]) }) == Set(KnownSettings.sections))
+    }
+
+    @Test func aContactMustBeAnAddressThatFitsTheUserAgent() {
+        #expect(BoBatchVersion.checkedContact(" ops@example.com ") == "ops@example.com")
+        #expect(BoBatchVersion.checkedContact("ops (night)@example.com") == "bo-batch@users.noreply.github.com")
+        #expect(BoBatchVersion.checkedContact(nil) == "bo-batch@users.noreply.github.com")
+    }
+
     @Test func nearestKeys() {
         #expect(KnownSettings.nearest(to: "dynadot.apikey") == "dynadot.api_key")
         #expect(KnownSettings.nearest(to: "oneapi.cutoff") == "oneapi.cutoff_hours" || KnownSettings.nearest(to: "oneapi.cutoff") == nil)

@@ -97,6 +97,43 @@ import Testing
         #expect(providers.stdout.contains(sandboxEnv["DYNADOT_ENDPOINT"]!) || providers.stdout.contains("127.0.0.1"), "\(providers.stdout)")
     }
 
+    /// `http.ca_file` is read far from any command's environment (by each new transport): the file's value must
+    /// reach it too. A value that cannot work is 2 before anything is sent, naming the variable and the file's key.
+    @Test(.timeLimit(.minutes(2)))
+    func theFilesCAFileLetsARunReachAnHTTPSServer() async throws {
+        let server = try await SandboxServer.start(SandboxOptions(tls: true))
+        defer { Task { await server.shutdown() } }
+        let dir = Scratch.directory()
+        Scratch.write("cfg-tls.com\n", to: "\(dir)/list.txt")
+        let sandboxEnv = SandboxCredentials.environment(for: server)
+        func config(ca: String) -> String {
+            writeConfig("""
+                [http]
+                ca_file = "\(ca)"
+                [yay]
+                reseller = "\(sandboxEnv["YAY_RESELLER"]!)"
+                user = "\(sandboxEnv["YAY_USER"]!)"
+                password = "\(sandboxEnv["YAY_PASSWORD"]!)"
+                endpoint = "\(sandboxEnv["YAY_ENDPOINT"]!)"
+                rate = 60000
+                """, in: dir)
+        }
+        #expect(sandboxEnv["YAY_ENDPOINT"]!.hasPrefix("https://"))
+        let env = BinaryRunner.baseEnvironment(state: "\(dir)/state")
+        let good = config(ca: try #require(server.caFilePath))
+        let trusted = try await BinaryRunner.run(["submit", "--quiet", "--config", good, "--out", "out", "list.txt"], environment: env, directory: dir)
+        #expect(trusted.status == 0, "stderr: \(trusted.stderr)")
+        #expect(E2E.state("\(dir)/out", "cfg-tls.com", "yay") == "accepted")
+
+        let bad = config(ca: "\(dir)/missing-ca.pem")
+        let refused = try await BinaryRunner.run(["submit", "--quiet", "--config", bad, "--run", "bad", "list.txt"], environment: env, directory: dir)
+        #expect(refused.status == 2)
+        #expect(refused.stderr.contains("BO_BATCH_CA_FILE=\(dir)/missing-ca.pem: no such file"), "\(refused.stderr)")
+        #expect(refused.stderr.contains("(set in \(bad) as http.ca_file)"), "\(refused.stderr)")
+        #expect(!refused.stderr.contains(sandboxEnv["YAY_PASSWORD"]!) && !trusted.stderr.contains(sandboxEnv["YAY_PASSWORD"]!))
+        #expect(server.stats().createCount("yay", "cfg-tls.com") == 1)
+    }
+
     @Test func configCheckShowsEachSourceAndMasksSecrets() async throws {
         let dir = Scratch.directory()
         Scratch.write("file-key-from-a-file-\(Self.fileSecret)\n", to: "\(dir)/yay.pass")
@@ -153,6 +190,6 @@ import Testing
         // A usable file with an unusable setting: check says which, 2.
         let unusable = writeConfig("[dynadot]\napi_key_file = \"\(dir)/yay.pass\"\naccount = \"huge\"\n", in: dir, mode: 0o644)
         let invalid = try await BinaryRunner.run(["config", "check", "--config", unusable], environment: env, directory: dir)
-        #expect(invalid.status == 2 && invalid.stderr.contains("DYNADOT_ACCOUNT=huge is not one of regular, bulk, super-bulk"), "\(invalid.stderr)")
+        #expect(invalid.status == 2 && invalid.stderr.contains("DYNADOT_ACCOUNT=huge is not one of regular, bulk, super-bulk (set in \(unusable) as dynadot.account)"), "\(invalid.stderr)")
     }
 }
