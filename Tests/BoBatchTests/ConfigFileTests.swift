@@ -155,6 +155,15 @@ import Testing
         #expect(try EffectiveSettings.load(configFlag: nil, environment: ["XDG_CONFIG_HOME": xdg]).file?.values["defaults.results"] == .text("out"))
     }
 
+    @Test func aLeadingTildeInAPathIsTheHomeDirectory() throws {
+        let file = try ConfigFile.parse("[defaults]\nstate = \"~/state\"\n[dynadot]\napi_key_file = \"~/k\"\naccount = \"~/x\"\n[filters]\nexclude_file = [\"~/b.txt\", \"rel.txt\"]\n", path: "/c.toml")
+        let home = NSHomeDirectory()
+        #expect(file.values["defaults.state"] == .text("\(home)/state"))
+        #expect(file.values["dynadot.api_key_file"] == .text("\(home)/k"))
+        #expect(file.values["dynadot.account"] == .text("~/x"), "not a path: as written")
+        #expect(file.values["filters.exclude_file"] == .list(["\(home)/b.txt", "rel.txt"]))
+    }
+
     @Test func flagOnlySettingsAreCheckedAsTheirFlags() throws {
         let file = try ConfigFile.parse("[defaults]\nremember_days = 9000\n[filters]\nmin_length = 0\n", path: "/c.toml")
         let settings = EffectiveSettings(location: ConfigLocation(path: "/c.toml", origin: .flag), file: file, realEnvironment: [:])

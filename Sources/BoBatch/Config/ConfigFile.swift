@@ -103,7 +103,7 @@ public struct ConfigFile: Sendable, Equatable {
                     let got = section[name].map { describe($0.type) } ?? "nothing"
                     throw ConfigFileError("\(place(key)): \(key) must be \(setting.type.description) (\(name) = \(setting.type.example)), not \(got)")
                 }
-                values[key] = value
+                values[key] = isPath(setting) ? expandingHome(value) : value
             }
         }
         // A secret and its file form at once: which one counts would be a guess.
@@ -113,6 +113,20 @@ public struct ConfigFile: Sendable, Equatable {
             }
         }
         return ConfigFile(path: path, values: values)
+    }
+
+    /// Keys that hold paths: a leading `~/` there is the home directory, as a shell would have made it of the
+    /// variable (`DYNADOT_API_KEY_FILE=~/.dynadot-key`); nothing else is expanded.
+    static func isPath(_ setting: KnownSetting) -> Bool {
+        setting.name.hasSuffix("_file") || setting.key == "defaults.state" || setting.key == "defaults.results"
+    }
+
+    static func expandingHome(_ value: ConfigValue) -> ConfigValue {
+        func expand(_ path: String) -> String { path.hasPrefix("~/") ? (path as NSString).expandingTildeInPath : path }
+        switch value {
+        case .text(let t): return .text(expand(t))
+        case .list(let l): return .list(l.map(expand))
+        }
     }
 
     static func describe(_ type: TOMLType) -> String {
