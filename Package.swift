@@ -26,6 +26,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
         // report.html: logic-less templates that HTML-escape every {{value}} by default (see README, "Report").
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        // The config file (see README, "Config file"): TOML through toml++, which reports the line of a syntax error.
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         // C interop: module maps plus tiny static-inline shims, nothing else.
@@ -50,6 +52,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
             ],
             swiftSettings: strict
         ),

@@ -22,7 +22,7 @@ public struct BoBatchCommand: AsyncParsableCommand {
             \(ExitCodeHelp.table)
             """,
         version: BoBatchVersion.string,
-        subcommands: [SubmitCommand.self, RefreshCommand.self, CancelCommand.self, ReclaimCommand.self, StatusCommand.self, ReportCommand.self, SandboxCommand.self, ProvidersCommand.self],
+        subcommands: [SubmitCommand.self, RefreshCommand.self, CancelCommand.self, ReclaimCommand.self, StatusCommand.self, ReportCommand.self, SandboxCommand.self, ProvidersCommand.self, ConfigCommand.self],
         defaultSubcommand: nil
     )
 
@@ -56,6 +56,7 @@ enum Terminal {
     static let isInteractive = isatty(STDERR_FILENO) == 1
 
     static func error(_ text: String) {
+        let text = text.hasPrefix("bo-batch: ") ? ConfigOption.explained(text) : text
         FileHandle.standardError.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
     }
 

@@ -58,9 +58,11 @@ struct CancelCommand: AsyncParsableCommand {
     @Flag(name: .shortAndLong, help: "Log every lane decision to stderr.")
     var verbose = false
 
+    @OptionGroup var config: ConfigOption
+
     func run() async throws {
         LogSetup.bootstrap(verbose: verbose)
-        let session = try await FollowUpSession.open(provider: provider, sandbox: sandbox, sandboxTime: nil, state: state)
+        let session = try await FollowUpSession.open(provider: provider, sandbox: sandbox, sandboxTime: nil, state: state, settings: try config.load())
         let ledger = session.ledger
         var selection: CancelSelection
         do {

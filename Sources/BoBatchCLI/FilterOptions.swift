@@ -2,7 +2,7 @@ import ArgumentParser
 import BoBatch
 
 /// `submit`'s filters, as options; ``DomainFilter`` holds their meaning. Every filter may be combined with the
-/// others: a name must pass them all. (A config file, when bo-batch gets one, should fill ``settings`` too.)
+/// others: a name must pass them all. The config file's `[filters]` give each one its default (``make(over:)``).
 struct FilterOptions: ParsableArguments {
     @Option(name: .customLong("tld"), help: ArgumentHelp("Keep only names under these TLDs or suffixes, comma-separated; may repeat (any of them). Whole labels: 'pl' keeps example.pl and example.com.pl, 'com.pl' only the latter. Unicode TLDs are accepted (рф = xn--p1ai).", valueName: "list"))
     var tld: [String] = []
@@ -58,8 +58,22 @@ struct FilterOptions: ParsableArguments {
     }
 
     /// The compiled filter, nil when none is set; a bad one ends the invocation with 2 before anything is read.
-    func make() throws -> DomainFilter? {
-        let settings = settings
+    /// `file`: the config file's filters, each used where its option is not given (a flag cannot switch off a
+    /// file's `no_hyphens = true`; edit the file, or use --config with another).
+    func make(over file: FilterSettings = FilterSettings()) throws -> DomainFilter? {
+        var settings = settings
+        if settings.tlds.isEmpty { settings.tlds = file.tlds }
+        if settings.excludeTLDs.isEmpty { settings.excludeTLDs = file.excludeTLDs }
+        settings.minLength = settings.minLength ?? file.minLength
+        settings.maxLength = settings.maxLength ?? file.maxLength
+        settings.noHyphens = settings.noHyphens || file.noHyphens
+        settings.noDigits = settings.noDigits || file.noDigits
+        settings.noIDN = settings.noIDN || file.noIDN
+        if settings.match.isEmpty { settings.match = file.match }
+        if settings.exclude.isEmpty { settings.exclude = file.exclude }
+        if settings.excludeFiles.isEmpty { settings.excludeFiles = file.excludeFiles }
+        settings.dropAfter = settings.dropAfter ?? file.dropAfter
+        settings.dropBefore = settings.dropBefore ?? file.dropBefore
         guard !settings.isEmpty else { return nil }
         do {
             let filter = try DomainFilter(settings)

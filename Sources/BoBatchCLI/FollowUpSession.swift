@@ -15,9 +15,11 @@ struct FollowUpSession {
     let lanes: [LaneSetup]
     let sandboxServer: SandboxServer?
     let providerEnv: [String: String]
+    /// The config file under the environment (``ConfigOption/load()``): results' default folder too.
+    let settings: EffectiveSettings
 
-    static func open(provider: String?, sandbox: Bool, sandboxTime: String?, state: String?) async throws -> FollowUpSession {
-        let env = ProcessInfo.processInfo.environment
+    static func open(provider: String?, sandbox: Bool, sandboxTime: String?, state: String?, settings: EffectiveSettings) async throws -> FollowUpSession {
+        let env = settings.environment
         let baseState = StateDirectory.resolve(option: state, environment: env)
         let stateDir = sandbox && state == nil ? (baseState as NSString).appendingPathComponent("sandbox") : baseState
         guard FileManager.default.fileExists(atPath: (stateDir as NSString).appendingPathComponent("ledger.sqlite")) else {
@@ -44,7 +46,7 @@ struct FollowUpSession {
             Terminal.error("bo-batch: cannot open the state in \(stateDir): \(error)")
             throw ExitCode(ExitStatus.usage.rawValue)
         }
-        return FollowUpSession(stateDir: stateDir, ledger: ledger, lock: lock, lanes: lanes, sandboxServer: server, providerEnv: providerEnv)
+        return FollowUpSession(stateDir: stateDir, ledger: ledger, lock: lock, lanes: lanes, sandboxServer: server, providerEnv: providerEnv, settings: settings)
     }
 
     func shutdown() async {
@@ -91,9 +93,10 @@ struct FollowUpSession {
         return (reports.sorted { $0.provider < $1.provider }, signalled.isSet)
     }
 
-    /// The results directory of `run`: `--out` (one run only), else results/RUN (results/sandbox/RUN with --sandbox).
-    static func resultsDirectory(run: String, out: String?, sandbox: Bool) -> String {
-        out ?? (sandbox ? "results/sandbox/\(run)" : "results/\(run)")
+    /// The results directory of `run`: `--out` (one run only), else results/RUN (results/sandbox/RUN with
+    /// --sandbox), `results` being the config file's `[defaults] results` when it has one.
+    func resultsDirectory(run: String, out: String?, sandbox: Bool) -> String {
+        out ?? settings.resultsDirectory(run: run, sandbox: sandbox)
     }
 
     /// Writes each run's changed result files and summary.json; returns how many files could not be written.
@@ -101,7 +104,7 @@ struct FollowUpSession {
         var failed = 0
         for run in runs {
             let report = try SubmitCommand.orStopped {
-                try FollowUpResults.write(run: run, ledger: ledger, directory: Self.resultsDirectory(run: run, out: out, sandbox: sandbox))
+                try FollowUpResults.write(run: run, ledger: ledger, directory: resultsDirectory(run: run, out: out, sandbox: sandbox))
             }
             for failure in report.failures.prefix(SummaryPrinter.listedFileErrors) { Terminal.error("bo-batch: \(failure)") }
             failed += report.failed

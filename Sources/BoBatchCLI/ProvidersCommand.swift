@@ -8,8 +8,10 @@ struct ProvidersCommand: ParsableCommand {
         abstract: "List the providers: what they do, batch size, pacing in force, whether credentials are set, endpoint.",
         discussion: "Credentials are reported as set or not set; their values are never shown.")
 
+    @OptionGroup var config: ConfigOption
+
     func run() throws {
-        let env = ProcessInfo.processInfo.environment
+        let env = try config.load().environment
         var rows: [[String]] = [["provider", "operation", "batch", "pacing", "credentials", "endpoint"]]
         var problems: [String] = []
         for id in ProviderID.allCases {

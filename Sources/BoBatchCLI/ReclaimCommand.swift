@@ -53,6 +53,8 @@ struct ReclaimCommand: AsyncParsableCommand {
     @Flag(name: .shortAndLong, help: "Log every lane decision to stderr.")
     var verbose = false
 
+    @OptionGroup var config: ConfigOption
+
     mutating func validate() throws {
         if name.isEmpty || name.contains("/") || name.hasPrefix(".") { throw ValidationError("'\(name)' is not a run name") }
         if name.hasSuffix(ReclaimJob.suffix) {
@@ -62,10 +64,11 @@ struct ReclaimCommand: AsyncParsableCommand {
 
     func run() async throws {
         LogSetup.bootstrap(verbose: verbose)
-        let env = ProcessInfo.processInfo.environment
+        let settings = try config.load()
+        let env = settings.environment
         let baseState = StateDirectory.resolve(option: state, environment: env)
         let stateDir = sandbox && state == nil ? (baseState as NSString).appendingPathComponent("sandbox") : baseState
-        let runResults = out ?? (sandbox ? "results/sandbox/\(name)" : "results/\(name)")
+        let runResults = out ?? settings.resultsDirectory(run: name, sandbox: sandbox)
 
         var sandboxServer: SandboxServer?
         var providerEnv = env

@@ -55,6 +55,8 @@ struct RefreshCommand: AsyncParsableCommand {
     @Flag(name: .shortAndLong, help: "Log every lane decision to stderr.")
     var verbose = false
 
+    @OptionGroup var config: ConfigOption
+
     mutating func validate() throws {
         if sandboxTime != nil, !sandbox { throw ValidationError("--sandbox-time needs --sandbox") }
         if let sandboxTime {
@@ -65,7 +67,7 @@ struct RefreshCommand: AsyncParsableCommand {
 
     func run() async throws {
         LogSetup.bootstrap(verbose: verbose)
-        let session = try await FollowUpSession.open(provider: provider, sandbox: sandbox, sandboxTime: sandboxTime, state: state)
+        let session = try await FollowUpSession.open(provider: provider, sandbox: sandbox, sandboxTime: sandboxTime, state: state, settings: try config.load())
         let ledger = session.ledger
         let runs: [String]
         if let name {

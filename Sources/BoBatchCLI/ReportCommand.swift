@@ -30,8 +30,11 @@ struct ReportCommand: ParsableCommand {
     @Flag(help: "Open the report with xdg-open (when there is one; the path is printed either way).")
     var open = false
 
+    @OptionGroup var config: ConfigOption
+
     func run() throws {
-        let env = ProcessInfo.processInfo.environment
+        let settings = try config.load()
+        let env = settings.environment
         let base = StateDirectory.resolve(option: state, environment: env)
         let dir = sandbox && state == nil ? (base as NSString).appendingPathComponent("sandbox") : base
         guard FileManager.default.fileExists(atPath: (dir as NSString).appendingPathComponent("ledger.sqlite")) else {
@@ -43,7 +46,7 @@ struct ReportCommand: ParsableCommand {
             Terminal.error("bo-batch: no run named '\(name)' in \(ledger.path); 'bo-batch status' lists them")
             throw ExitCode(ExitStatus.usage.rawValue)
         }
-        let resultsDir = out ?? (sandbox ? "results/sandbox/\(name)" : "results/\(name)")
+        let resultsDir = out ?? settings.resultsDirectory(run: name, sandbox: sandbox)
         let path = (resultsDir as NSString).appendingPathComponent("report.html")
         do {
             try FileManager.default.createDirectory(atPath: resultsDir, withIntermediateDirectories: true)

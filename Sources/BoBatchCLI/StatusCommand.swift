@@ -26,8 +26,10 @@ struct StatusCommand: ParsableCommand {
     @Flag(help: "Look in the sandbox's ledger.")
     var sandbox = false
 
+    @OptionGroup var config: ConfigOption
+
     func run() throws {
-        let env = ProcessInfo.processInfo.environment
+        let env = try config.load().environment
         let base = StateDirectory.resolve(option: state, environment: env)
         let dir = sandbox && state == nil ? (base as NSString).appendingPathComponent("sandbox") : base
         guard FileManager.default.fileExists(atPath: (dir as NSString).appendingPathComponent("ledger.sqlite")) else {

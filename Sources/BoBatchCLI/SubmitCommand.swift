@@ -27,6 +27,9 @@ struct SubmitCommand: AsyncParsableCommand {
               DNSPOD_LOGIN_TOKEN           (DNSPOD_EMAIL or DNSPOD_EMAIL_AUTO=1)
             Every provider whose credentials are set is used unless --provider
             says otherwise. Pacing: <PROVIDER>_THREADS, <PROVIDER>_RATE (per min).
+            Or all of it in a TOML config file (--config PATH, default
+            ~/.config/bo-batch/config.toml); the environment wins over it, flags
+            over both. 'bo-batch config check' shows what is in force.
 
             TLS: servers are verified against the system CA store, or against
             BO_BATCH_CA_FILE instead (a PEM file; behind a TLS-inspecting proxy,
@@ -97,8 +100,8 @@ struct SubmitCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("In a zip archive, read only this member (its path in the archive, or its file name). Default: every text member.", valueName: "name"))
     var member: String?
 
-    @Option(help: ArgumentHelp("Days an earlier run's placement keeps a domain from being sent again to the same provider.", valueName: "days"))
-    var rememberDays: Int = 30
+    @Option(help: ArgumentHelp("Days an earlier run's placement keeps a domain from being sent again to the same provider. Default: 30.", valueName: "days"))
+    var rememberDays: Int?
 
     @Option(help: ArgumentHelp("Sends per domain that end without a verdict before bo-batch gives up on it for this invocation; refusals may come twice as often in a row.", valueName: "n"))
     var maxAttempts: Int = 5
@@ -121,6 +124,8 @@ struct SubmitCommand: AsyncParsableCommand {
     @OptionGroup(title: "Filters")
     var filters: FilterOptions
 
+    @OptionGroup var config: ConfigOption
+
     @Flag(name: .shortAndLong, help: "Log every lane decision (sends, refusals, lookups, splits) to stderr.")
     var verbose = false
 
@@ -137,7 +142,7 @@ struct SubmitCommand: AsyncParsableCommand {
         if files.isEmpty { throw ValidationError("give at least one domain list, e.g. bo-batch submit drops.txt") }
         if sandboxFaults != nil, !sandbox { throw ValidationError("--sandbox-faults needs --sandbox") }
         if sandboxTLS, !sandbox { throw ValidationError("--sandbox-tls needs --sandbox") }
-        if !(0...3650).contains(rememberDays) { throw ValidationError("--remember-days must be between 0 and 3650") }
+        if let rememberDays, !(0...3650).contains(rememberDays) { throw ValidationError("--remember-days must be between 0 and 3650") }
         if !(1...50).contains(maxAttempts) { throw ValidationError("--max-attempts must be between 1 and 50") }
         if let run, run.isEmpty || run.contains("/") || run.hasPrefix(".") {
             throw ValidationError("--run '\(run)' must be a plain name (no '/', not starting with '.')")
@@ -150,14 +155,28 @@ struct SubmitCommand: AsyncParsableCommand {
         try Caps.parse(maxDomains: maxDomains, maxSpend: maxSpend, mode: capMode)
     }
 
+    /// The caps with `[caps]` from the config file for each option not given; a bad one there is 2, naming the file.
+    func parsedCaps(over settings: EffectiveSettings) throws -> Caps {
+        let file = settings.fileCaps()
+        do {
+            return try Caps.parse(maxDomains: maxDomains.isEmpty ? file.maxDomains : maxDomains, maxSpend: maxSpend.isEmpty ? file.maxSpend : maxSpend, mode: capMode ?? file.mode)
+        } catch {
+            Terminal.error("bo-batch: \(error.message)\(settings.file.map { " (flags, or [caps] in \($0.path))" } ?? "")")
+            throw ExitCode(ExitStatus.usage.rawValue)
+        }
+    }
+
     func run() async throws {
         try LogSetup.bootstrap(verbose: verbose, options: logging)
-        let env = ProcessInfo.processInfo.environment
+        // The config file under the environment (flags win over both): see ConfigOption.
+        let settings = try config.load()
+        let env = settings.environment
         var options = InputOptions()
         options.column = column
         if let delimiter { options.delimiter = try Self.delimiterByte(delimiter) }
         options.member = member
-        let filter = try filters.make()
+        let filter = try filters.make(over: ConfigCommand.orUsage { try settings.fileFilters() })
+        let rememberDays = try self.rememberDays ?? ConfigCommand.orUsage { try settings.rememberDays() } ?? 30
 
         // A night without a list is not a night with rejects: when no input can be opened (or any, with
         // --require-all-inputs), nothing is recorded, no run is made, and the exit is 2 with the paths.
@@ -177,7 +196,7 @@ struct SubmitCommand: AsyncParsableCommand {
         // sandbox placements and skip the real ones.
         let baseState = StateDirectory.resolve(option: state, environment: env)
         let stateDir = sandbox && state == nil ? (baseState as NSString).appendingPathComponent("sandbox") : baseState
-        let resultsDir = out ?? (sandbox ? "results/sandbox/\(runName)" : "results/\(runName)")
+        let resultsDir = out ?? settings.resultsDirectory(run: runName, sandbox: sandbox)
 
         // Locked before the sandbox starts: the sandbox's saved world lives in the same state directory.
         let lock = try Self.lockState(stateDir)
@@ -197,7 +216,7 @@ struct SubmitCommand: AsyncParsableCommand {
             Terminal.error("bo-batch: \(error.message)")
             throw ExitCode(ExitStatus.usage.rawValue)
         }
-        let caps = try parsedCaps()
+        let caps = try parsedCaps(over: settings)
 
         let ledger: Ledger
         let job: SubmitJob

@@ -11,7 +11,7 @@ import Testing
         #expect(submit.provider == "dynadot,gname")
         #expect(submit.run == "nightly")
         #expect(submit.quiet)
-        #expect(submit.rememberDays == 30)
+        #expect(submit.rememberDays == nil, "30 unless the config file's [defaults] remember_days says otherwise")
     }
 
     @Test func rejectsBadValuesAsUsageErrors() throws {

@@ -6,7 +6,7 @@ import Testing
 /// mode and runs the generate-manual plugin (minutes), so it is not run here; README's "Install" says how it
 /// was checked.
 @Suite struct CompletionEndToEndTests {
-    static let commands = ["submit", "refresh", "cancel", "reclaim", "status", "report", "sandbox", "providers"]
+    static let commands = ["submit", "refresh", "cancel", "reclaim", "status", "report", "sandbox", "providers", "config"]
 
     func script(_ shell: String) async throws -> String {
         let dir = Scratch.directory()
@@ -44,6 +44,9 @@ import Testing
         let bash = try await script("bash")
         #expect(try bashCompletions(bash, ["bo-batch", "su"]) == ["submit"])
         #expect(try bashCompletions(bash, ["bo-batch", "st"]) == ["status"])
+        #expect(try bashCompletions(bash, ["bo-batch", "conf"]) == ["config"])
+        #expect(try bashCompletions(bash, ["bo-batch", "config", "ch"]) == ["check"])
+        #expect(try bashCompletions(bash, ["bo-batch", "submit", "--conf"]).contains("--config"))
         #expect(try bashCompletions(bash, ["bo-batch", "submit", "--require-a"]).contains("--require-all-inputs"))
         #expect(try bashCompletions(bash, ["bo-batch", "submit", "--sandbox-f"]).contains("--sandbox-faults"))
     }
