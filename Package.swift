@@ -39,13 +39,15 @@ let package = Package(
         // renameat2(RENAME_EXCHANGE): a result file rewritten by refresh replaces the old one without the forced
         // writeback ext4 gives a rename over an existing file (glibc's own header; no library to link).
         .systemLibrary(name: "CRenameExchange"),
+        // sqlite3_config (variadic): SQLite's memory statistics off before the ledger's first connection.
+        .systemLibrary(name: "CSQLiteConfig"),
 
         .target(name: "BoBatchHTTP", dependencies: ["CCurl"], swiftSettings: strict),
         .target(name: "BoBatchXML", dependencies: ["CLibXML2"], swiftSettings: strict),
         .target(
             name: "BoBatch",
             dependencies: [
-                "BoBatchHTTP", "BoBatchXML", "CIDN2", "CZlib", "CRenameExchange",
+                "BoBatchHTTP", "BoBatchXML", "CIDN2", "CZlib", "CRenameExchange", "CSQLiteConfig",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // SQLite's C API, for the ingest's per-line INSERT (Ledger.swift's LineInsert).
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),

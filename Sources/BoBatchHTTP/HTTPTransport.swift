@@ -149,7 +149,9 @@ public func urlForMessages(_ url: String) -> String {
 }
 
 /// Percent-encodes everything outside RFC 3986's unreserved set, so the result is safe in a query or form value.
-public func percentEncodeQueryValue(_ value: String) -> String {
+/// `keepingCommas` leaves `,` literal (a list separator, as Dynadot's domain list needs it): the same bytes as
+/// replacing every `%2C` of the encoded value with `,` afterwards, without a second pass through Foundation.
+public func percentEncodeQueryValue(_ value: String, keepingCommas: Bool = false) -> String {
     // Bytes, then one String: appending scalar by scalar (and a fresh hex table per escaped byte) was a visible
     // share of a Dynadot request's CPU, whose hundred domains are one value.
     var out: [UInt8] = []
@@ -159,6 +161,8 @@ public func percentEncodeQueryValue(_ value: String) -> String {
         switch byte {
         case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
             UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+            out.append(byte)
+        case UInt8(ascii: ",") where keepingCommas:
             out.append(byte)
         default:
             out.append(UInt8(ascii: "%"))

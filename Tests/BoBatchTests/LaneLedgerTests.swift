@@ -42,8 +42,48 @@ import Testing
     }
 
     /// What a run leaves for its result files, per domain: every pair as the writer reads it, and whether it is due.
+    /// Not how it is due: the lane's path marks a domain due by its id (`result_due`), the general one by bumping
+    /// its name's version.
     func projection(_ ledger: Ledger) throws -> [String] {
-        try ledger.dueResults(run: run, afterDomain: "", limit: 1000).map { "\($0)" }
+        try ledger.dueResults(run: run, afterDomain: "", limit: 1000).map {
+            "\($0.domain) \($0.input) \($0.source) \(String(describing: $0.dropTime)) \(String(describing: $0.email)) \($0.written) \($0.pairs)"
+        }
+    }
+
+    @Test func anAnswerByPairIdsMakesItsFilesDueUntilWrittenAndAgainAfterTheNextAnswer() throws {
+        let ledger = try makeLedger(["d.com", "b.com", "a.com", "c.com"], providers: [.dynadot])
+        let lane = ledger.lane(run: run, provider: .dynadot)
+        func due(movedOnly: Bool = false) throws -> [String] {
+            try ledger.dueResults(run: run, afterDomain: "", limit: 100, movedOnly: movedOnly).map(\.domain)
+        }
+        #expect(try due(movedOnly: true).isEmpty, "nothing moved yet")
+        let chunk = try lane.pairs(state: .pending, afterSeq: 0, limit: 2)
+        var intent = try lane.beginSend(chunk, now: t0)
+        try lane.record(chunk.map { PairUpdate(domain: $0.item.domain, state: .accepted, code: .ok, message: "placed") }, of: chunk, settling: intent, as: .settled, now: t0)
+        #expect(try due(movedOnly: true) == ["b.com", "d.com"], "the periodic flush sees the answered ones")
+        #expect(try due() == ["a.com", "b.com", "c.com", "d.com"])
+        try ledger.markWritten(run: run, try ledger.dueResults(run: run, afterDomain: "", limit: 100))
+        #expect(try due().isEmpty)
+
+        // Answered again after its file was written (a pair put back and sent again): due again, and an answer that
+        // comes between the read and the written mark keeps it due.
+        intent = try lane.beginSend([chunk[0]], now: t0)
+        try lane.record([PairUpdate(domain: chunk[0].item.domain, state: .pending, code: .refused, message: "busy")], of: [chunk[0]], settling: intent, as: .refused, now: t0)
+        let stale = try ledger.dueResults(run: run, afterDomain: "", limit: 100)
+        #expect(stale.map(\.domain) == ["d.com"])
+        #expect(stale[0].written == stale[0].version, "its file exists")
+        intent = try lane.beginSend([chunk[0]], now: t0)
+        try lane.record([PairUpdate(domain: chunk[0].item.domain, state: .accepted, code: .ok, message: "placed")], of: [chunk[0]], settling: intent, as: .settled, now: t0)
+        try ledger.markWritten(run: run, stale)
+        let again = try ledger.dueResults(run: run, afterDomain: "", limit: 100)
+        #expect(again.map(\.domain) == ["d.com"])
+        #expect(again[0].pairs.map(\.state) == [.accepted])
+        try ledger.markWritten(run: run, again)
+        #expect(try due().isEmpty)
+
+        // A results directory made anew needs every file again.
+        try ledger.markAllResultsUnwritten(run: run)
+        #expect(try due() == ["a.com", "b.com", "c.com", "d.com"])
     }
 
     @Test func anAnswerRecordedByPairIdsLeavesTheRowsTheGeneralPathLeaves() throws {

@@ -1,4 +1,5 @@
 import Foundation
+import CSQLiteConfig
 import GRDB
 #if canImport(GRDBSQLite)
 import GRDBSQLite
@@ -18,8 +19,14 @@ public final class Ledger: Sendable {
         try self.init(directory: directory, migratingUpTo: nil)
     }
 
+    /// SQLite's memory statistics, off before the process opens its first connection: they cost every allocation
+    /// SQLite makes a global mutex (4 % of a Dynadot run's CPU in a profile, most of it in the answer's commit),
+    /// and nothing reads them. Once per process; too late (SQLite already initialized) changes nothing.
+    private static let sqliteConfigured: Void = { _ = bo_batch_sqlite_memstatus(0) }()
+
     /// `migratingUpTo` stops after that migration: how tests build a ledger as an older version left it.
     init(directory: String, migratingUpTo lastMigration: String?) throws {
+        _ = Self.sqliteConfigured
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         path = (directory as NSString).appendingPathComponent("ledger.sqlite")
         var config = Configuration()
@@ -317,6 +324,21 @@ public final class Ledger: Sendable {
             try db.execute(sql: "ALTER TABLE intents ADD COLUMN wait REAL")
             try db.execute(sql: "CREATE INDEX intents_run ON intents(run)")
         }
+        // Result files made due by a lane's answer (issue 9), keyed by the domain's id: the answer's commit used to
+        // bump `names.version` by name, a random page of the name-keyed B-tree per domain (a hundred pages written
+        // to the WAL per Dynadot answer); a chunk's ids are neighbours, so marking them here touches a page or two.
+        // A domain is due when `names.written < names.version` (every other change) or it has a row here;
+        // `changes` counts the answers since, so a file written from an older read leaves the row (still due).
+        m.registerMigration("v9-hot") { db in
+            try db.execute(sql: """
+                CREATE TABLE result_due (
+                    run_id INTEGER NOT NULL,
+                    id INTEGER NOT NULL,
+                    changes INTEGER NOT NULL DEFAULT 1,
+                    PRIMARY KEY (run_id, id)
+                ) WITHOUT ROWID;
+                """)
+        }
         return m
     }
 }
@@ -385,6 +407,11 @@ struct DomainResultRow: Sendable, Equatable {
     var version: Int
     /// The version last written to its file (0: never), so the writer knows the file exists.
     var written: Int = 0
+    /// The lanes' answers since the file was last written, as read from `result_due` (nil: none):
+    /// ``Ledger/markWritten(run:_:)`` clears them only if no answer came since.
+    var changes: Int? = nil
+    /// The domain's id in its run (its input order), as read.
+    var id: Int64 = 0
     /// Every provider's pair for the domain, by provider name.
     var pairs: [PairResultRow]
 }
@@ -973,6 +1000,13 @@ extension Ledger {
     ) throws {
         try pool.write { db in
             if !updates.isEmpty, let runID = try Self.runID(db, run) {
+                // The intent made every row of the chunk, so an UPDATE by primary key finds it (cheaper than an
+                // upsert, which first tries to insert); the upsert stays for a row that is somehow not there.
+                let update = HotStatement(try db.cachedStatement(sql: """
+                    UPDATE pairs SET state = ?4, code = ?5, message = ?6, reference = COALESCE(?7, reference), updated_at = ?8,
+                        unanswered = unanswered + ?9
+                    WHERE run_id = ?1 AND provider = ?2 AND id = ?3
+                    """))
                 let upsert = HotStatement(try db.cachedStatement(sql: """
                     INSERT INTO pairs(run_id, provider, id, state, code, message, reference, updated_at, unanswered)
                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
@@ -980,21 +1014,32 @@ extension Ledger {
                         state = excluded.state, code = excluded.code, message = excluded.message, reference = COALESCE(excluded.reference, reference),
                         updated_at = excluded.updated_at, unanswered = unanswered + excluded.unanswered
                     """))
-                let bump = HotStatement(try db.cachedStatement(sql: "UPDATE names SET version = version + 1 WHERE run_id = ?1 AND domain = ?2"))
-                try upsert.bind(runID, at: 1)
-                try upsert.bind(provider.rawValue, at: 2)
-                try upsert.bind(now.timeIntervalSince1970, at: 8)
-                try bump.bind(runID, at: 1)
+                // The domain's result file is due: marked by id (see migration "v9-hot"), not by bumping
+                // `names.version`, whose name-keyed page is a random one per domain.
+                let due = HotStatement(try db.cachedStatement(sql: """
+                    INSERT INTO result_due(run_id, id) VALUES (?1, ?2) ON CONFLICT(run_id, id) DO UPDATE SET changes = changes + 1
+                    """))
+                for statement in [update, upsert] {
+                    try statement.bind(runID, at: 1)
+                    try statement.bind(provider.rawValue, at: 2)
+                    try statement.bind(now.timeIntervalSince1970, at: 8)
+                }
+                try due.bind(runID, at: 1)
                 for (id, u) in updates {
-                    try upsert.bind(id, at: 3)
-                    try upsert.bind(u.state.rawValue, at: 4)
-                    try upsert.bind(u.code?.rawValue, at: 5)
-                    try upsert.bind(u.message, at: 6)
-                    try upsert.bind(u.reference, at: 7)
-                    try upsert.bind(u.unanswered ? 1 : 0, at: 9)
-                    try upsert.step()
-                    try bump.bind(u.domain.ascii, at: 2)
-                    try bump.step()
+                    var statement = update
+                    for _ in 0..<2 {
+                        try statement.bind(id, at: 3)
+                        try statement.bind(u.state.rawValue, at: 4)
+                        try statement.bind(u.code?.rawValue, at: 5)
+                        try statement.bind(u.message, at: 6)
+                        try statement.bind(u.reference, at: 7)
+                        try statement.bind(u.unanswered ? 1 : 0, at: 9)
+                        try statement.step()
+                        if db.changesCount > 0 { break }
+                        statement = upsert
+                    }
+                    try due.bind(id, at: 2)
+                    try due.step()
                 }
             }
             try db.cachedStatement(sql: "UPDATE intents SET settled_at = ?, outcome = ? WHERE id = ?").execute(
@@ -1114,9 +1159,11 @@ extension Ledger {
             let rows = try Row.fetchCursor(
                 db,
                 sql: """
-                    SELECT n.domain, n.id, n.version, d.input, d.source, d.drop_time, d.email, n.written FROM names n
+                    SELECT n.domain, n.id, n.version, d.input, d.source, d.drop_time, d.email, n.written, r.changes FROM names n
                     JOIN domains d ON d.run_id = n.run_id AND d.id = n.id
-                    WHERE n.run_id = ? AND n.domain > ? AND n.written < n.version AND n.version > ? ORDER BY n.domain LIMIT ?
+                    LEFT JOIN result_due r ON r.run_id = n.run_id AND r.id = n.id
+                    WHERE n.run_id = ? AND n.domain > ? AND ((n.written < n.version AND n.version > ?) OR r.changes IS NOT NULL)
+                    ORDER BY n.domain LIMIT ?
                     """,
                 arguments: [runID, afterDomain, movedOnly ? 1 : 0, limit])
             while let row = try rows.next() {
@@ -1126,15 +1173,18 @@ extension Ledger {
                 ids.append(id)
                 results.append(DomainResultRow(
                     domain: row[0], input: row[3], source: row[4], dropTime: drop.map(Date.init(timeIntervalSince1970:)), email: row[6],
-                    version: row[2], written: row[7], pairs: []))
+                    version: row[2], written: row[7], changes: row[8], id: id, pairs: []))
             }
             guard !results.isEmpty else { return [] }
-            // Naming every provider lets SQLite use the primary key (run_id, provider, id).
+            // Naming the providers lets SQLite use the primary key (run_id, provider, id): the run's own, as pair rows
+            // exist only for providers the run was prepared for (naming all five looked up five rows per domain,
+            // four of them absent in a one-provider run).
+            let idList = "[" + ids.map(String.init).joined(separator: ",") + "]"
             let pairs = try Row.fetchCursor(
                 db,
                 sql: "SELECT id, provider, state, attempts, code, message, reference, updated_at FROM pairs "
-                    + "WHERE run_id = ? AND provider IN (SELECT value FROM json_each(?)) AND id IN (SELECT value FROM json_each(?))",
-                arguments: [runID, Self.allProviders, "[" + ids.map(String.init).joined(separator: ",") + "]"])
+                    + "WHERE run_id = ?1 AND provider IN (SELECT provider FROM run_providers WHERE run_id = ?1) AND id IN (SELECT value FROM json_each(?2))",
+                arguments: [runID, idList])
             while let p = try pairs.next() {
                 guard let i = index[p[0] as Int64] else { continue }
                 let state: String = p[2]
@@ -1146,8 +1196,8 @@ extension Ledger {
             let fates = try Row.fetchCursor(
                 db,
                 sql: "SELECT id, provider, fate, detail, price, currency, frozen, ends_at, changed_at, checked_at FROM fates "
-                    + "WHERE run_id = ? AND provider IN (SELECT value FROM json_each(?)) AND id IN (SELECT value FROM json_each(?))",
-                arguments: [runID, Self.allProviders, "[" + ids.map(String.init).joined(separator: ",") + "]"])
+                    + "WHERE run_id = ?1 AND provider IN (SELECT provider FROM run_providers WHERE run_id = ?1) AND id IN (SELECT value FROM json_each(?2))",
+                arguments: [runID, idList])
             while let f = try fates.next() {
                 guard let i = index[f[0] as Int64], let fate = Fate(rawValue: f[2]) else { continue }
                 let provider: String = f[1]
@@ -1178,11 +1228,22 @@ extension Ledger {
             guard let runID = try Self.runID(db, run) else { return }
             // A statement per file written: bound through ``HotStatement``.
             let statement = HotStatement(try db.cachedStatement(sql: "UPDATE names SET written = ?1 WHERE run_id = ?2 AND domain = ?3"))
+            // A lane's due mark (migration "v9-hot") goes with the file, unless an answer came since it was read.
+            let clear = HotStatement(try db.cachedStatement(sql: "DELETE FROM result_due WHERE run_id = ?1 AND id = ?2 AND changes = ?3"))
             try statement.bind(runID, at: 2)
+            try clear.bind(runID, at: 1)
             for result in results {
-                try statement.bind(result.version, at: 1)
-                try statement.bind(result.domain, at: 3)
-                try statement.step()
+                // Due by a lane's mark alone, its written version is already the one read: no name-keyed page to write.
+                if result.written != result.version {
+                    try statement.bind(result.version, at: 1)
+                    try statement.bind(result.domain, at: 3)
+                    try statement.step()
+                }
+                if let changes = result.changes {
+                    try clear.bind(result.id, at: 2)
+                    try clear.bind(changes, at: 3)
+                    try clear.step()
+                }
             }
         }
     }

@@ -97,8 +97,9 @@ public struct DynadotProvider: Provider {
     func makeRequest(command: String, _ params: [String: String], idempotent: Bool, maxBytes: Int = 1 << 20) -> HTTPRequest {
         var query = "key=\(percentEncodeQueryValue(config.apiKey))&command=\(command)"
         for (name, value) in params.sorted(by: { $0.key < $1.key }) {
-            // Commas separate the domain list and must stay literal.
-            query += "&\(name)=\(percentEncodeQueryValue(value).replacingOccurrences(of: "%2C", with: ","))"
+            // Commas separate the domain list and must stay literal (encoded in the same pass: Foundation's
+            // `replacingOccurrences` over a hundred domains' query was 3 % of a run's CPU).
+            query += "&\(name)=\(percentEncodeQueryValue(value, keepingCommas: true))"
         }
         let separator = config.endpoint.contains("?") ? "&" : "?"
         return HTTPRequest(
