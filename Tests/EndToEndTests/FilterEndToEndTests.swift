@@ -153,6 +153,9 @@ import Testing
         #expect(input["filtered_by_reason"] as? [String: Int] == expected)
         #expect(input["domains"] as? Int == kept.count)
         #expect(input["invalid"] as? Int == lines.filter { !$0.valid }.count)
+        // The report says so too, next to the run's other counts.
+        let report = try String(contentsOfFile: "\(dir)/out/report.html", encoding: .utf8)
+        #expect(report.contains("\(expected.values.reduce(0, +)) lines filtered out ("), "report.html does not count the filtered lines")
 
         // The sandbox saw one create per kept name and nothing else; only kept names have a result file.
         // (Every kept name is under a TLD the sandbox takes, so each one sent is created; compared by count and

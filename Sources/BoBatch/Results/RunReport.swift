@@ -91,7 +91,11 @@ public struct RunReport: Sendable {
             ctx["summary"] = [
                 "started": s.started.formatted(iso), "finished": s.finished.formatted(iso), "exitCode": String(s.exitCode), "exitMeaning": s.exitMeaning,
                 "domains": String(s.input.domains), "invalid": String(s.input.invalid), "duplicates": String(s.input.duplicates),
-                "requests": String(s.requestsThisInvocation), "halts": s.providers.keys.sorted().compactMap { p -> [String: String]? in
+                "requests": String(s.requestsThisInvocation),
+                "filtered": s.input.filtered > 0
+                    ? "\(s.input.filtered) lines filtered out (" + s.input.filteredByReason.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+                        .map { "\($0.value) \($0.key)" }.joined(separator: ", ") + "; listed in filtered.tsv)." : "",
+                "halts": s.providers.keys.sorted().compactMap { p -> [String: String]? in
                     guard let h = s.providers[p]?.halted else { return nil }
                     return ["provider": p, "reason": h, "fix": s.providers[p]?.fix ?? ""]
                 },
@@ -342,7 +346,8 @@ public struct RunReport: Sendable {
         <h1>bo-batch report: run “{{run}}”</h1>
         {{#summary}}
         <p>Started {{started}}, finished {{finished}}: <strong>exit {{exitCode}}</strong>: {{exitMeaning}}.<br>
-        {{domains}} domains, {{duplicates}} duplicates, {{invalid}} lines that are not domains; {{requests}} requests this invocation.</p>
+        {{domains}} domains, {{duplicates}} duplicates, {{invalid}} lines that are not domains; {{requests}} requests this invocation.
+        {{#filtered}}<br>{{filtered}}{{/filtered}}</p>
         {{#halts}}<p class="halt">Lane {{provider}} halted: {{reason}} {{fix}}</p>{{/halts}}
         {{/summary}}
         <p>Report made {{generated}} from the ledger.</p>
