@@ -117,9 +117,9 @@ extension DynadotProvider {
         _ command: String, _ parameters: [String: String], orders: OrderSet, pending: inout [Bool], slicer: inout FateSlicer,
         report: KeyPath<DynadotAuction, FateReport>
     ) async -> ListingFailure? {
-        let body: [UInt8]
+        let body: DynadotListingBody
         switch await fetchListing(command, parameters) {
-        case .success(let bytes): body = bytes
+        case .success(let answer): body = answer
         case .failure(let failure): return failure
         }
         var chosen = [Int32](repeating: -1, count: orders.count)
@@ -306,20 +306,29 @@ extension DynadotProvider {
         }
     }
 
-    /// Sends one listing command: the answer's bytes when its HTTP status says success.
-    func fetchListing(_ command: String, _ parameters: [String: String]) async -> Result<[UInt8], ListingFailure> {
-        let request = makeRequest(command: command, parameters, idempotent: true, maxBytes: Self.listingMaxBytes)
-        let response: HTTPResponse
+    /// Sends one listing command: the answer when its HTTP status says success. The body goes to an unlinked
+    /// temporary file as it arrives (a 100,000-request list is 17 MB), so it is never in memory whole; without a
+    /// file (none could be made, or a transport that keeps bodies) it is kept in memory as before.
+    func fetchListing(_ command: String, _ parameters: [String: String]) async -> Result<DynadotListingBody, ListingFailure> {
+        var request = makeRequest(command: command, parameters, idempotent: true, maxBytes: Self.listingMaxBytes)
+        let file = DynadotListingBody.temporaryFile()
+        request.bodyFile = file
+        var response: HTTPResponse
         do {
             response = try await transport.send(request)
         } catch {
+            if let file { close(file) }
             if error.kind == .neverSent { return .failure(.refused("\(command): Dynadot was not reached: \(error.message)", nil)) }
             return .failure(.unavailable("\(command): \(error.message)"))
+        }
+        let body = DynadotListingBody(memory: response.body, file: file)
+        if response.body.isEmpty, !(200..<300).contains(response.status) {
+            response.body = body.head()  // what a refusal or an error page says, for the messages below
         }
         let reading = HTTPStatusReading(response, now: now())
         switch reading.kind {
         case .success:
-            return .success(response.body)
+            return .success(body)
         case .refused(let wait):
             return .failure(.refused("\(command): \(reading.answered(by: "Dynadot"))", wait))
         case .endpointProblem where [401, 403].contains(response.status):
@@ -331,10 +340,14 @@ extension DynadotProvider {
     }
 
     /// Reads a listing's answer, handing each `record` element to `visit`; nil when it is a complete success.
-    func parseListing(_ command: String, _ body: [UInt8], record: String, visit: (XMLElement) -> Void) -> ListingFailure? {
+    func parseListing(_ command: String, _ body: DynadotListingBody, record: String, visit: (XMLElement) -> Void) -> ListingFailure? {
         let answer: DynadotAnswer
         do {
-            answer = try DynadotAnswer.stream(body, maxBytes: Self.listingMaxBytes, records: [record], visit: visit)
+            if let file = body.file, body.memory.isEmpty {
+                answer = try DynadotAnswer.stream(file: file, maxBytes: Self.listingMaxBytes, records: [record], visit: visit)
+            } else {
+                answer = try DynadotAnswer.stream(body.memory, maxBytes: Self.listingMaxBytes, records: [record], visit: visit)
+            }
         } catch {
             return .unavailable("\(command) answer is not readable XML: \(error.message)")
         }
@@ -372,6 +385,41 @@ extension DynadotProvider {
         gmtime_r(&seconds, &parts)
         func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : String(value) }
         return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))Z"
+    }
+}
+
+/// A listing's answer: in an unlinked temporary file (closed, and so gone, with this), or in memory when no
+/// file could be used.
+final class DynadotListingBody {
+    let memory: [UInt8]
+    let file: Int32?
+
+    init(memory: [UInt8], file: Int32?) {
+        self.memory = memory
+        self.file = file
+    }
+
+    deinit {
+        if let file { close(file) }
+    }
+
+    /// A new file for an answer, already unlinked (nothing stays on disk, even after a kill -9); nil when none
+    /// can be made (the answer is then kept in memory).
+    static func temporaryFile() -> Int32? {
+        let directory = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        var template = Array((directory + "/bo-batch-listing-XXXXXX").utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard fd >= 0 else { return nil }
+        template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
+        return fd
+    }
+
+    /// The first 64 KiB of a file answer (for the message of a refusal or error page).
+    func head() -> [UInt8] {
+        guard let file else { return memory }
+        var bytes = [UInt8](repeating: 0, count: 64 << 10)
+        let got = bytes.withUnsafeMutableBytes { pread(file, $0.baseAddress, $0.count, 0) }
+        return Array(bytes.prefix(max(0, got)))
     }
 }
 
