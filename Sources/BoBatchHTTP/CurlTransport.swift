@@ -240,6 +240,10 @@ private final class TransferState {
     let job: Job
     let maxBytes: Int
     var body: [UInt8] = []
+    /// Bytes of the body received so far (kept in `body`, or written to `bodyFile`).
+    var received = 0
+    /// Where the body goes instead of `body` (``HTTPRequest/bodyFile``).
+    let bodyFile: Int32?
     var headers: [String: String] = [:]
     var bodyTooLarge = false
     var cancelled = false
@@ -251,6 +255,7 @@ private final class TransferState {
     init(job: Job) {
         self.job = job
         maxBytes = max(0, job.request.maxResponseBytes)
+        bodyFile = job.request.bodyFile
     }
 }
 
@@ -405,11 +410,20 @@ private final class TransferPerformer {
         check(bb_curl_setopt_data_cb(handle, CURLOPT_WRITEFUNCTION) { data, size, count, context in
             let state = Unmanaged<TransferState>.fromOpaque(context!).takeUnretainedValue()
             let length = size * count
-            guard state.body.count + length <= state.maxBytes else {
+            guard state.received + length <= state.maxBytes else {
                 state.bodyTooLarge = true
                 return 0  // any count other than `length` makes libcurl abort with CURLE_WRITE_ERROR
             }
-            if length > 0, let data {
+            state.received += length
+            if length > 0, let data, let file = state.bodyFile {
+                var written = 0
+                while written < length {
+                    let n = write(file, data + written, length - written)
+                    if n < 0, errno == EINTR { continue }
+                    guard n > 0 else { return 0 }  // the file cannot take it: the transfer fails (CURLE_WRITE_ERROR)
+                    written += n
+                }
+            } else if length > 0, let data {
                 // A declared length (within the cap) is reserved once: appending a 17 MB list chunk by chunk
                 // grew the buffer by doubling, holding old and new copies at each step.
                 if state.body.isEmpty, let declared = state.headers["content-length"].flatMap(Int.init), declared > length {

@@ -18,6 +18,11 @@ public struct HTTPRequest: Sendable {
     public var maxResponseBytes: Int
     /// Strings (API keys, passwords, tokens) that must never appear in anything the transport reports.
     public var secrets: [String]
+    /// An open file the answer's body is written to as it arrives, instead of being kept in memory (a whole
+    /// account's list is many megabytes); the returned `HTTPResponse.body` is then empty. `maxResponseBytes`
+    /// still applies. A transport that does not write files ignores it and returns the body as usual, so a
+    /// caller reads whichever it got.
+    public var bodyFile: Int32? = nil
 
     public init(
         method: Method, url: String, headers: [(name: String, value: String)] = [], body: [UInt8]? = nil,

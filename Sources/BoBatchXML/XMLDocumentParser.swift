@@ -1,4 +1,7 @@
 import CLibXML2
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Why a document could not be turned into an `XMLElement` tree.
 public struct XMLParseError: Error, Sendable, CustomStringConvertible {
@@ -62,6 +65,39 @@ public enum XMLDocumentParser {
         return try result.get()
     }
 
+    /// ``stream(_:maxBytes:records:visit:)`` for an answer kept in a file (read from its start, a few kilobytes at a
+    /// time, so the document never has to be in memory whole). The same limits and refusals; the prologue is
+    /// checked in the file's first 64 KiB, and a document still in its prologue past that is refused.
+    public static func stream(
+        file descriptor: Int32, maxBytes: Int = 64 << 20, records: Set<String>, visit: (XMLElement) -> Void
+    ) throws(XMLParseError) -> XMLElement {
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else { throw XMLParseError(message: "cannot read the document's file (errno \(errno))") }
+        let size = Int(info.st_size)
+        guard size > 0 else { throw XMLParseError(message: "empty document: expected XML, got no bytes") }
+        guard size <= maxBytes else {
+            throw XMLParseError(message: "document of \(size) bytes is over the limit of \(maxBytes) bytes")
+        }
+        var head = [UInt8](repeating: 0, count: min(size, 64 << 10))
+        let got = head.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, $0.count, 0) }
+        guard got == head.count else { throw XMLParseError(message: "cannot read the document's file (errno \(errno))") }
+        switch prologue(head) {
+        case .documentType(let line):
+            throw XMLParseError(message: "line \(line): document type declarations are not accepted", line: line)
+        case .unfinished where head.count < size:
+            throw XMLParseError(message: "a prologue longer than \(head.count) bytes is not accepted")
+        case .unfinished, .element:
+            break
+        }
+        guard lseek(descriptor, 0, SEEK_SET) == 0 else { throw XMLParseError(message: "cannot read the document's file (errno \(errno))") }
+        _ = libraryInitialised
+        // The reader does not close the descriptor: its owner does.
+        guard let reader = xmlReaderForFd(descriptor, nil, nil, options) else {
+            throw XMLParseError(message: "libxml2 could not create a reader (out of memory?)")
+        }
+        return try read(reader, records: records, visit: visit).get()
+    }
+
     private static let options: Int32 = Int32(bitPattern:
         XML_PARSE_NONET.rawValue
         // Errors go to the structured handler below, never to stderr.
@@ -75,6 +111,13 @@ public enum XMLDocumentParser {
         guard let reader = xmlReaderForMemory(chars, count, nil, nil, options) else {
             return .failure(XMLParseError(message: "libxml2 could not create a reader (out of memory?)"))
         }
+        return read(reader, records: records, visit: visit)
+    }
+
+    /// Reads the document behind `reader` into the tree (and `visit`), then frees the reader.
+    private static func read(
+        _ reader: xmlTextReaderPtr, records: Set<String>, visit: (XMLElement) -> Void
+    ) -> Result<XMLElement, XMLParseError> {
         defer { xmlFreeTextReader(reader) }
         let sink = ErrorSink()
         let sinkPointer = Unmanaged.passUnretained(sink).toOpaque()
@@ -177,6 +220,21 @@ extension XMLDocumentParser {
     /// included) before the reader reports the DOCTYPE node, and that code has a long CVE history.
     /// Only ASCII-compatible encodings are recognised here; the reader's own check covers UTF-16.
     static func documentTypeLineInPrologue(_ bytes: [UInt8]) -> Int? {
+        if case .documentType(let line) = prologue(bytes) { return line }
+        return nil
+    }
+
+    enum Prologue: Equatable {
+        /// A DOCTYPE starts on this line.
+        case documentType(Int)
+        /// The first element starts: no DOCTYPE can come.
+        case element
+        /// The bytes end inside the prologue.
+        case unfinished
+    }
+
+    /// What the prologue of `bytes` holds, as far as they go.
+    static func prologue(_ bytes: [UInt8]) -> Prologue {
         var index = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
         /// ASCII letters match in either case, so `<!doctype html>` is caught too.
         func at(_ text: String) -> Bool {
@@ -206,17 +264,20 @@ extension XMLDocumentParser {
                 index += 1
             default:
                 if at("<?") {
-                    guard skip(past: "?>") else { return nil }
+                    guard skip(past: "?>") else { return .unfinished }
                 } else if at("<!--") {
-                    guard skip(past: "-->") else { return nil }
+                    guard skip(past: "-->") else { return .unfinished }
                 } else if at("<!DOCTYPE") {
-                    return 1 + bytes[..<index].count(where: { $0 == 0x0A })
+                    return .documentType(1 + bytes[..<index].count(where: { $0 == 0x0A }))
+                } else if bytes.count - index < 9 {
+                    // Too few bytes left to tell a DOCTYPE from an element.
+                    return .unfinished
                 } else {
-                    return nil
+                    return .element
                 }
             }
         }
-        return nil
+        return .unfinished
     }
 }
 

@@ -262,6 +262,31 @@ import Testing
         }
     }
 
+    /// A whole-account list is written to the caller's file as it arrives, never kept: the body comes back
+    /// empty, the file holds every byte, and the cap still applies.
+    @Test func aBodyFileGetsTheAnswerInsteadOfMemory() async throws {
+        let body = (0..<50_000).flatMap { Array("<R>\($0)</R>".utf8) }
+        try await LoopbackHTTPServer.with({ _ in .respond(headers: [], body: body) }) { server in
+            let transport = transport()
+            var template = Array((NSTemporaryDirectory() + "/bo-batch-test-XXXXXX").utf8CString)
+            let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+            try #require(fd >= 0)
+            defer { close(fd); template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) } }
+            var request = HTTPRequest(method: .get, url: server.baseURL + "/list", idempotent: true, maxResponseBytes: body.count)
+            request.bodyFile = fd
+            let response = try await transport.send(request)
+            #expect(response.status == 200)
+            #expect(response.body.isEmpty)
+            var kept = [UInt8](repeating: 0, count: body.count + 1)
+            let got = kept.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
+            #expect(got == body.count)
+            #expect(Array(kept.prefix(max(0, got))) == body)
+            request.maxResponseBytes = body.count - 1
+            let error = await failure(transport, request)
+            #expect(error?.kind == .bodyTooLarge)
+        }
+    }
+
     // MARK: - Secrets
 
     @Test func secretsNeverAppearInErrorMessages() async throws {

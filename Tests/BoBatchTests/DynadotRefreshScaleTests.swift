@@ -100,4 +100,56 @@ struct DynadotRefreshScaleTests {
             throw error
         }
     }
+
+    /// The memory guarantee in a form that does not time anything: the whole-account refresh (as the lane calls
+    /// it, through the redacting wrapper) never hands over more than one slice of reports at once, and hands each
+    /// order exactly one report, auction listings included. The lane records each slice and lets it go.
+    @Test func theWholeAccountRefreshHandsReportsOverASliceAtATime() async throws {
+        let count = 5_000
+        let server = try await SandboxServer.start(SandboxOptions(logLevel: .critical))
+        do {
+            let provider = try #require(try ProviderCatalog.make(.dynadot, env: SandboxCredentials.environment(for: server), fastPacing: true)).provider
+            #expect(provider.followUp.refreshStreams)
+            let placedAt = server.clock.now()
+            try server.fake(named: "dynadot")?.restore(Self.memory(count: count, placedAt: placedAt))
+            let orders = OrderSet((0..<count).map { PlacedOrder(domain: DomainName(validatedASCII: "scale-\($0)-drop.com"), placedAt: placedAt) })
+            server.clock.advance(to: 6 * 86_400)
+            let slices = SliceCounter(count: count)
+            let result = await provider.refresh(orders, now: server.clock.now(), into: slices.add)
+            #expect(result == .fates([:]))
+            let (largest, handed, answered, auctions) = slices.totals
+            #expect(largest <= FateSlicer.size)
+            #expect(handed == count, "one report per order, none twice")
+            #expect(answered == count)
+            #expect(auctions > 0, "the auction listings' reports came as slices too")
+            await server.shutdown()
+        } catch {
+            await server.shutdown()
+            throw error
+        }
+    }
+}
+
+/// Counts what a ``FateSink`` is handed: the largest slice, and how many reports each order got.
+private final class SliceCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var largest = 0
+    private var perOrder: [Int]
+    private var auctions = 0
+
+    init(count: Int) { perOrder = [Int](repeating: 0, count: count) }
+
+    func add(_ slice: [(index: Int, report: FateReport)]) {
+        lock.withLock {
+            largest = max(largest, slice.count)
+            for (index, report) in slice {
+                perOrder[index] += 1
+                if report.detail.contains("auction") { auctions += 1 }
+            }
+        }
+    }
+
+    var totals: (largest: Int, handed: Int, answered: Int, auctions: Int) {
+        lock.withLock { (largest, perOrder.reduce(0, +), perOrder.filter { $0 == 1 }.count, auctions) }
+    }
 }

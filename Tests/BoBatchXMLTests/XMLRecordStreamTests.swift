@@ -62,4 +62,38 @@ import Testing
             _ = try XMLDocumentParser.stream(Array("<R></R>".utf8), maxBytes: 4, records: ["A"]) { _ in }
         }
     }
+
+    /// An answer kept in a file (a whole-account list written there as it arrived) reads the same, with the same
+    /// refusals; a prologue that outlasts the first 64 KiB is refused rather than read unchecked.
+    @Test func aDocumentInAFileReadsTheSameAndIsHardenedTheSame() throws {
+        func file(_ text: String) throws -> Int32 {
+            var template = Array((NSTemporaryDirectory() + "/bo-batch-xml-XXXXXX").utf8CString)
+            let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+            try #require(fd >= 0)
+            template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
+            let bytes = Array(text.utf8)
+            #expect(bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) } == bytes.count)
+            return fd
+        }
+        let list = try file(Self.list)
+        defer { close(list) }
+        for _ in 0..<2 {  // read twice from the one file, as the auction listings are
+            var seen: [XMLElement] = []
+            let root = try XMLDocumentParser.stream(file: list, records: ["BackorderRequest"]) { seen.append($0) }
+            #expect(seen.map { $0.child("DomainName")?.text } == ["testdrop.com", "testdrop3.com", nil])
+            #expect(root.path("BackorderRequestListHeader", "SuccessCode")?.text == "0")
+        }
+        let doctype = try file("<?xml version=\"1.0\"?><!DOCTYPE R [<!ENTITY x \"y\">]><R><A>&x;</A></R>")
+        defer { close(doctype) }
+        #expect(throws: XMLParseError.self) { _ = try XMLDocumentParser.stream(file: doctype, records: ["A"]) { _ in } }
+        let long = try file("<!--" + String(repeating: "x", count: 70_000) + "--><!DOCTYPE R [<!ENTITY x \"y\">]><R>&x;</R>")
+        defer { close(long) }
+        #expect(throws: XMLParseError.self) { _ = try XMLDocumentParser.stream(file: long, records: ["A"]) { _ in } }
+        let over = try file("<R></R>")
+        defer { close(over) }
+        #expect(throws: XMLParseError.self) { _ = try XMLDocumentParser.stream(file: over, maxBytes: 4, records: ["A"]) { _ in } }
+        let cut = try file(Self.list.components(separatedBy: "<BackorderRequest/>")[0])
+        defer { close(cut) }
+        #expect(throws: XMLParseError.self) { _ = try XMLDocumentParser.stream(file: cut, records: ["BackorderRequest"]) { _ in } }
+    }
 }

@@ -93,6 +93,13 @@ public final class FollowUpLane: Sendable {
             }
             return await reportSoFar()
         }
+        if provider.followUp.refreshStreams {
+            for run in runs {
+                guard !Task.isCancelled, await lane.state.halt == nil else { break }
+                try await refreshWholeAccount(run: run)
+            }
+            return await reportSoFar()
+        }
         let ledger = ledger
         let id = id
         let queue = OrderQueue(runs: runs, chunkSize: batch, clock: clock) { run, after, limit in
@@ -139,6 +146,74 @@ public final class FollowUpLane: Sendable {
             lane.logger.error("lane halted", metadata: ["reason": "\(reason)", "fix": "\(fix)"])
             await lane.state.setHalt(reason: reason, fix: fix)
             await tally.update { $0.incomplete += chunk.rows.count }
+        }
+    }
+
+    /// A whole-account refresh of one run's orders (`followUp.refreshStreams`): the orders are read a page at a
+    /// time into one compact ``OrderSet``, and each slice of reports the provider hands over is recorded in its
+    /// own transaction as it comes, so memory does not grow with the run (no report per order is held). A refusal
+    /// asks again after the pacer's wait, like a chunk put back; slices recorded before a failure stay recorded.
+    func refreshWholeAccount(run: String) async throws {
+        var orders = OrderSet()
+        var after = 0
+        while true {
+            let page = try ledger.placedOrders(run: run, provider: id, afterID: after, limit: 1000)
+            for row in page { orders.append(id: row.id, row.order) }
+            guard let last = page.last, page.count == 1000 else { break }
+            after = last.id
+        }
+        guard !orders.isEmpty else { return }
+        let recorder = FateRecorder(ledger: ledger, run: run, provider: id, orders: orders, wallClock: wallClock)
+        var refusals = 0
+        while true {
+            let sentAt = try await lane.gate().sentAt
+            guard await lane.state.halt == nil else { return }
+            await tally.update { [count = orders.count] in $0.requests += 1; $0.orders += count }
+            let now = wallClock()
+            let result = await Lane.shielded { [provider, orders] in await provider.refresh(orders, now: now, into: recorder.record) }
+            if case .refused = result {} else { await lane.pacer.answered() }
+            if case .fates(let rest) = result, !rest.isEmpty {
+                // A provider may return what it did not hand over: recorded the same way.
+                recorder.record(rest.compactMap { domain, report in orders.index(of: domain.ascii).map { ($0, report) } })
+            }
+            try recorder.failure.map { throw $0 }
+            switch result {
+            case .fates:
+                let missing = recorder.unanswered
+                await recorder.addCounts(to: tally)
+                await tally.update { report in
+                    report.incomplete += missing
+                    if missing > 0 { report.note("\(missing) orders not mentioned in the answer; a rerun asks again") }
+                }
+                return
+            case .refused(let reason, let retryAfter):
+                await lane.state.needBusyCheck()
+                refusals += 1
+                await tally.update { [count = orders.count] in $0.orders -= count }
+                if refusals >= settings.maxRefusalsInARow {
+                    let missing = recorder.unanswered
+                    await recorder.addCounts(to: tally)
+                    await tally.update { [refusals] in $0.incomplete += missing; $0.note("gave up after \(refusals) refusals in a row; last: \(reason)") }
+                    return
+                }
+                let wait = await lane.pacer.refused(reason: reason, retryAfter: retryAfter, sentAt: sentAt)
+                lane.logger.info("refused; slowing the lane", metadata: ["resend_in": "\(String(format: "%.1f", wait))s", "reason": "\(reason)"])
+                try await clock.sleep(seconds: wait)
+            case .unavailable(let reason):
+                // No usable answer: the fates not handed over stay as they were; a rerun asks again.
+                await lane.state.needBusyCheck()
+                let missing = recorder.unanswered
+                await recorder.addCounts(to: tally)
+                await tally.update { $0.incomplete += missing; $0.note("no answer for \(missing) orders: \(reason)") }
+                return
+            case .halt(let reason, let fix):
+                lane.logger.error("lane halted", metadata: ["reason": "\(reason)", "fix": "\(fix)"])
+                await lane.state.setHalt(reason: reason, fix: fix)
+                let missing = recorder.unanswered
+                await recorder.addCounts(to: tally)
+                await tally.update { $0.incomplete += missing }
+                return
+            }
         }
     }
 
@@ -333,6 +408,79 @@ public final class FollowUpLane: Sendable {
                 await tally.update { $0.incomplete += chunk.rows.count }
                 return
             }
+        }
+    }
+}
+
+/// Records the slices of a whole-account refresh as the provider hands them over (one transaction each), and
+/// keeps, per order, only whether it was answered and whether the answer was `unknown`: what the lane's report
+/// counts. A ledger failure stops the recording and is thrown by the lane once the provider returns.
+final class FateRecorder: @unchecked Sendable {
+    private let ledger: Ledger
+    private let run: String
+    private let provider: ProviderID
+    private let orders: OrderSet
+    private let wallClock: @Sendable () -> Date
+    private let lock = NSLock()
+    /// Per order: 0 not answered, 1 answered, 2 answered `unknown`.
+    private var marks: [UInt8]
+    private var changed = 0
+    private var notes: FollowUpReport
+    private var error: (any Error)?
+
+    init(ledger: Ledger, run: String, provider: ProviderID, orders: OrderSet, wallClock: @escaping @Sendable () -> Date) {
+        self.ledger = ledger
+        self.run = run
+        self.provider = provider
+        self.orders = orders
+        self.wallClock = wallClock
+        marks = [UInt8](repeating: 0, count: orders.count)
+        notes = FollowUpReport(provider: provider)
+    }
+
+    func record(_ slice: [(index: Int, report: FateReport)]) {
+        guard !slice.isEmpty else { return }
+        lock.withLock {
+            guard error == nil else { return }
+            do {
+                let updates = slice.map { (row: PlacedOrderRow(id: orders.id(at: $0.index), order: orders.order(at: $0.index)), report: $0.report) }
+                changed += try ledger.recordFates(run: run, provider: provider, updates, at: wallClock())
+                for (index, report) in slice {
+                    let unknown = report.fate == .unknown
+                    if unknown, marks[index] != 2 { notes.note("\(orders.domain(at: index)): fate unknown: \(report.detail)") }
+                    marks[index] = unknown ? 2 : 1
+                }
+            } catch {
+                self.error = error
+            }
+        }
+    }
+
+    var failure: (any Error)? { lock.withLock { error } }
+
+    private func snapshot() -> (answered: Int, unknown: Int, changed: Int, notes: FollowUpReport) {
+        lock.withLock {
+            var answered = 0, unknown = 0
+            for mark in marks where mark != 0 {
+                answered += 1
+                if mark == 2 { unknown += 1 }
+            }
+            return (answered, unknown, changed, notes)
+        }
+    }
+
+    /// Orders no slice answered.
+    var unanswered: Int { lock.withLock { marks.lazy.filter { $0 == 0 }.count } }
+
+    /// Adds what was recorded to the lane's report (once, at the end of the run's refresh).
+    func addCounts(to tally: FollowUpTally) async {
+        let (answered, unknown, changed, notes) = snapshot()
+        await tally.update { report in
+            report.answered += answered
+            report.changed += changed
+            report.notPossible += unknown
+            for note in notes.notes { report.note(note) }
+            report.moreNotes += notes.moreNotes
         }
     }
 }

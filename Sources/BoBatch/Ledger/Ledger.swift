@@ -1519,13 +1519,23 @@ extension Ledger {
         // The range of the asked ids, read along the primary key; ids outside the updates are skipped.
         let asked = Set(updates.map(\.row.id))
         var current: [Int: (fate: String, detail: String, price: String?, currency: String?, frozen: String?, endsAt: Double?)] = [:]
-        let rows = try Row.fetchCursor(
-            db,
-            sql: "SELECT id, fate, detail, price, currency, frozen, ends_at FROM fates WHERE run_id = ? AND provider = ? AND id BETWEEN ? AND ?",
-            arguments: [runID, provider.rawValue, asked.min()!, asked.max()!])
-        while let o = try rows.next() {
-            let id: Int = o[0]
-            if asked.contains(id) { current[id] = (o[1], o[2], o[3], o[4], o[5], o[6]) }
+        let (low, high) = (asked.min()!, asked.max()!)
+        if high - low + 1 <= 8 * asked.count {
+            let rows = try Row.fetchCursor(
+                db,
+                sql: "SELECT id, fate, detail, price, currency, frozen, ends_at FROM fates WHERE run_id = ? AND provider = ? AND id BETWEEN ? AND ?",
+                arguments: [runID, provider.rawValue, low, high])
+            while let o = try rows.next() {
+                let id: Int = o[0]
+                if asked.contains(id) { current[id] = (o[1], o[2], o[3], o[4], o[5], o[6]) }
+            }
+        } else {
+            // A slice of a whole-account refresh comes in the provider's order (an auction list's): its ids are
+            // scattered over the run, so each is read by its key rather than the whole range.
+            let one = try db.cachedStatement(sql: "SELECT fate, detail, price, currency, frozen, ends_at FROM fates WHERE run_id = ? AND provider = ? AND id = ?")
+            for id in asked {
+                if let o = try Row.fetchOne(one, arguments: [runID, provider.rawValue, id]) { current[id] = (o[0], o[1], o[2], o[3], o[4], o[5]) }
+            }
         }
         var unchanged: [Int] = []
         var changes: [(row: PlacedOrderRow, report: FateReport)] = []

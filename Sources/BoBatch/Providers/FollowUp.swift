@@ -130,14 +130,19 @@ public struct FollowUpSupport: Sendable, Equatable {
     /// the provider has nothing to refresh (DNSPod's get-domain-back is not a backorder), with `refreshNote`.
     public var refreshBatch: Int?
     public var refreshNote: String?
+    /// Whether the provider answers a whole-account refresh slice by slice (`Provider.refresh(_:now:into:)`):
+    /// the lane then hands it a run's orders as one compact ``OrderSet`` and records each slice as it comes, so a
+    /// 100,000-order refresh holds no report per order (Dynadot).
+    public var refreshStreams: Bool
     /// Most orders one cancel request may carry; nil when the provider's API offers no cancel (Gname), with
     /// `cancelNote` saying so to the user.
     public var cancelBatch: Int?
     public var cancelNote: String?
 
-    public init(refreshBatch: Int?, refreshNote: String? = nil, cancelBatch: Int?, cancelNote: String? = nil) {
+    public init(refreshBatch: Int?, refreshNote: String? = nil, refreshStreams: Bool = false, cancelBatch: Int?, cancelNote: String? = nil) {
         self.refreshBatch = refreshBatch
         self.refreshNote = refreshNote
+        self.refreshStreams = refreshStreams
         self.cancelBatch = cancelBatch
         self.cancelNote = cancelNote
     }
@@ -158,6 +163,17 @@ extension Provider {
 
     public func refresh(_ orders: [PlacedOrder], now: Date) async -> RefreshResult {
         .unavailable(reason: followUp.refreshNote ?? "\(id.rawValue) has no refresh")
+    }
+
+    public func refresh(_ orders: OrderSet, now: Date, into sink: @escaping FateSink) async -> RefreshResult {
+        let result = await refresh(orders.orders, now: now)
+        guard case .fates(let reports) = result else { return result }
+        var slicer = FateSlicer(sink)
+        for (domain, report) in reports {
+            if let index = orders.index(of: domain.ascii) { slicer.add(index, report) }
+        }
+        slicer.flush()
+        return .fates([:])
     }
 
     public func cancel(_ orders: [PlacedOrder]) async -> CancelResult {

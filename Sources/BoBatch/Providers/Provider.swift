@@ -115,6 +115,10 @@ public protocol Provider: Sendable {
     /// What became of each order: 1...`followUp.refreshBatch` orders, one request or one listing (paged as the
     /// provider needs) per call, one report per order.
     func refresh(_ orders: [PlacedOrder], now: Date) async -> RefreshResult
+    /// The same for a whole account's orders at once (`followUp.refreshStreams`): the reports go to `sink` a
+    /// slice at a time, by position in `orders`, and `.fates` comes back empty; a failure after some slices keeps
+    /// those (each from a complete, successful answer). Default: `refresh(orders.orders, now:)`, handed over.
+    func refresh(_ orders: OrderSet, now: Date, into sink: @escaping FateSink) async -> RefreshResult
     /// Withdraws 1...`followUp.cancelBatch` orders in one request.
     func cancel(_ orders: [PlacedOrder]) async -> CancelResult
 }

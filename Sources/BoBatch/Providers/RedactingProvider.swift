@@ -65,6 +65,16 @@ public struct RedactingProvider: Provider {
         return await base.refresh(orders, now: now).mapText(clean)
     }
 
+    /// Cleans each slice on its way to `sink` (never a copy of every report at once).
+    public func refresh(_ orders: OrderSet, now: Date, into sink: @escaping FateSink) async -> RefreshResult {
+        if orders.isEmpty { return .fates([:]) }
+        let secrets = base.secrets
+        let result = await base.refresh(orders, now: now) { slice in
+            sink(slice.map { ($0.index, $0.report.mapText { ProviderText.clean($0, secrets: secrets) }) })
+        }
+        return result.mapText(clean)
+    }
+
     /// A cancel of more orders than `followUp.cancelBatch` (or at a provider with no cancel) never reaches the
     /// provider, for the same reason as an oversize create: the caller is broken, nothing was sent.
     public func cancel(_ orders: [PlacedOrder]) async -> CancelResult {

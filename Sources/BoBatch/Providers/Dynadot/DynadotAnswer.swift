@@ -27,6 +27,11 @@ struct DynadotAnswer: Equatable {
         header(of: try XMLDocumentParser.stream(body, maxBytes: maxBytes, records: records, visit: visit))
     }
 
+    /// The same for an answer kept in a file (``DynadotListingBody``).
+    static func stream(file descriptor: Int32, maxBytes: Int, records: Set<String>, visit: (XMLElement) -> Void) throws(XMLParseError) -> DynadotAnswer {
+        header(of: try XMLDocumentParser.stream(file: descriptor, maxBytes: maxBytes, records: records, visit: visit))
+    }
+
     private static func header(of root: XMLElement) -> DynadotAnswer {
         // The header is the first child whose name ends in "Header"; some answers put the fields at the root.
         let header = root.children.first { $0.name.hasSuffix("Header") } ?? root

@@ -20,82 +20,131 @@ extension DynadotProvider {
     public static let cancelBatch = 100
 
     public var followUp: FollowUpSupport {
-        FollowUpSupport(refreshBatch: Int.max, cancelBatch: Self.cancelBatch)
+        FollowUpSupport(refreshBatch: Int.max, refreshStreams: true, cancelBatch: Self.cancelBatch)
     }
 
     // MARK: refresh
 
+    /// One dictionary of every order's report, for a caller that has the orders as an array (tests, and any
+    /// lane that does not stream): the same answers as the streaming refresh below, collected.
     public func refresh(_ orders: [PlacedOrder], now: Date) async -> RefreshResult {
         guard !orders.isEmpty else { return .fates([:]) }
-        var asked: [String: DomainName] = [:]
-        asked.reserveCapacity(orders.count)
-        for order in orders { asked[order.domain.ascii] = order.domain }
+        let set = OrderSet(orders)
+        let collected = FateCollector()
+        let result = await refresh(set, now: now, into: collected.add)
+        guard case .fates = result else { return result }
+        return .fates(collected.reports(in: set))
+    }
 
-        // The list is filtered by the cutoff day: from the earliest placement or drop to well past the latest.
-        let earliest = orders.lazy.map { min($0.placedAt, $0.dropTime ?? $0.placedAt) }.min()!
-        let latest = max(now, orders.lazy.map { max($0.placedAt, $0.dropTime ?? $0.placedAt) }.max()!)
-        var listed: [DomainName: DynadotListedRequest] = [:]
-        listed.reserveCapacity(orders.count)
+    /// The whole-account refresh, without a report per order in memory: the request list is read once into two
+    /// compact arrays (its status word, interned, and `CutoffTime` per asked order); an auction list is read twice
+    /// from its answer, first to choose each order's latest auction (an order may be listed more than once), then
+    /// to hand those reports to `sink`; the remaining orders' reports go last, in the set's order. Nothing is
+    /// handed over before the answers it rests on were read completely; a listing that fails after the open
+    /// auctions were handed over keeps those (the rest are asked again by a rerun).
+    public func refresh(_ orders: OrderSet, now: Date, into sink: @escaping FateSink) async -> RefreshResult {
+        guard let span = orders.span else { return .fates([:]) }
+        let n = orders.count
+        var slicer = FateSlicer(sink)
+
+        // The request list, filtered by the cutoff day: from the earliest placement or drop to well past the latest.
+        var words = StatusWords()
+        var status = [UInt16](repeating: 0, count: n)
+        var cutoffs = [Double](repeating: .nan, count: n)
+        let latest = max(now, span.latest)
         let listFailure = await listing(
             "backorder_request_list",
-            ["startDate": Self.day(earliest.addingTimeInterval(-2 * 86_400)), "endDate": Self.day(latest.addingTimeInterval(400 * 86_400))],
+            ["startDate": Self.day(span.earliest.addingTimeInterval(-2 * 86_400)), "endDate": Self.day(latest.addingTimeInterval(400 * 86_400))],
             record: "BackorderRequest"
         ) { entry in
             guard let name = entry.child("DomainName")?.text ?? entry.child("Domain")?.text,
-                  let domain = asked[Self.normalized(name)] else { return }
-            listed[domain] = DynadotListedRequest(
-                status: entry.child("BackorderRequestStatus")?.text ?? "",
-                cutoff: entry.child("CutoffTime").flatMap { Self.date(milliseconds: $0.text) })
+                  let index = orders.index(of: Self.normalized(name)) else { return }
+            status[index] = words.code(entry.child("BackorderRequestStatus")?.text ?? "")
+            cutoffs[index] = entry.child("CutoffTime").flatMap { Self.date(milliseconds: $0.text) }?.timeIntervalSince1970 ?? .nan
         }
         if let listFailure { return listFailure.refreshResult }
+        func listed(_ index: Int) -> DynadotListedRequest? {
+            guard status[index] != 0 else { return nil }
+            return DynadotListedRequest(status: words.word(status[index]), cutoff: cutoffs[index].isNaN ? nil : Date(timeIntervalSince1970: cutoffs[index]))
+        }
 
         // Only an order that left the list or whose status says auction can be in one.
-        let candidates = orders.filter { order in
-            guard let request = listed[order.domain] else { return true }
-            return DynadotListedRequest.fate(of: request.status) == .inAuction
+        func mayBeInAuction(_ index: Int) -> Bool { status[index] == 0 || words.fate(status[index]) == .inAuction }
+        var pending = [Bool](repeating: false, count: n)
+        var candidates = 0
+        for i in 0..<n where mayBeInAuction(i) {
+            pending[i] = true
+            candidates += 1
         }
-        var open: [DomainName: DynadotAuction] = [:]
-        var closed: [DomainName: DynadotAuction] = [:]
-        if !candidates.isEmpty {
-            let wanted = Dictionary(candidates.map { ($0.domain.ascii, $0.domain) }, uniquingKeysWith: { a, _ in a })
-            if let failure = await listing("get_open_backorder_auctions", [:], record: "Auction", visit: { element in
-                Self.keepLatestAuction(element, wanted: wanted, into: &open)
-            }) {
+        if candidates > 0 {
+            if let failure = await auctions("get_open_backorder_auctions", [:], orders: orders, pending: &pending, slicer: &slicer, report: \.openReport) {
+                slicer.flush()
                 return failure.refreshResult
             }
-            let remaining = candidates.filter { open[$0.domain] == nil }
-            if !remaining.isEmpty {
-                let from = remaining.lazy.map { min($0.placedAt, $0.dropTime ?? $0.placedAt) }.min()!
+            var from = Double.infinity
+            for i in 0..<n where pending[i] { from = min(from, orders.earliest(at: i).timeIntervalSince1970) }
+            if from < .infinity {
                 // The end reaches well past today: no auction closes in the future, so the only effect is that a
                 // provider whose clock or time zone runs ahead of ours (or a sandbox moved ahead) is not cut off.
-                let range = ["startDate": Self.day(from.addingTimeInterval(-2 * 86_400)), "endDate": Self.day(now.addingTimeInterval(30 * 86_400))]
-                let wantedClosed = Dictionary(remaining.map { ($0.domain.ascii, $0.domain) }, uniquingKeysWith: { a, _ in a })
-                if let failure = await listing("get_closed_backorder_auctions", range, record: "Auction", visit: { element in
-                    Self.keepLatestAuction(element, wanted: wantedClosed, into: &closed)
-                }) {
+                let range = ["startDate": Self.day(Date(timeIntervalSince1970: from).addingTimeInterval(-2 * 86_400)),
+                             "endDate": Self.day(now.addingTimeInterval(30 * 86_400))]
+                if let failure = await auctions("get_closed_backorder_auctions", range, orders: orders, pending: &pending, slicer: &slicer, report: \.closedReport) {
+                    slicer.flush()
                     return failure.refreshResult
                 }
             }
         }
 
-        var reports: [DomainName: FateReport] = [:]
-        reports.reserveCapacity(orders.count)
-        for order in orders {
-            let domain = order.domain
-            if let auction = open[domain] {
-                reports[domain] = auction.openReport
-            } else if let auction = closed[domain] {
-                reports[domain] = auction.closedReport
-            } else if let request = listed[domain] {
-                reports[domain] = request.report(now: now)
+        // Every order no auction answered for: a candidate still pending, or one the request list settled.
+        for i in 0..<n where pending[i] || !mayBeInAuction(i) {
+            if let request = listed(i) {
+                slicer.add(i, request.report(now: now))
             } else {
-                reports[domain] = FateReport(
+                slicer.add(i, FateReport(
                     fate: .unknown,
                     detail: "not on Dynadot's backorder request list nor in its backorder auctions: caught into the account, "
-                        + "or deleted outside bo-batch (Dynadot's answers cannot tell which; see the account's domains)")
+                        + "or deleted outside bo-batch (Dynadot's answers cannot tell which; see the account's domains)"))
             }
         }
-        return .fates(reports)
+        slicer.flush()
+        return .fates([:])
+    }
+
+    /// Reads one auction list for the orders still `pending` and hands each one's latest auction (by end time;
+    /// of equal ones the last listed, as before) to `slicer`, clearing `pending`. Two passes over the one answer:
+    /// the first checks it whole and chooses, the second builds only the chosen reports.
+    private func auctions(
+        _ command: String, _ parameters: [String: String], orders: OrderSet, pending: inout [Bool], slicer: inout FateSlicer,
+        report: KeyPath<DynadotAuction, FateReport>
+    ) async -> ListingFailure? {
+        let body: DynadotListingBody
+        switch await fetchListing(command, parameters) {
+        case .success(let answer): body = answer
+        case .failure(let failure): return failure
+        }
+        var chosen = [Int32](repeating: -1, count: orders.count)
+        var latest = [Double](repeating: 0, count: orders.count)
+        var ordinal: Int32 = 0
+        if let failure = parseListing(command, body, record: "Auction", visit: { element in
+            defer { ordinal += 1 }
+            guard let name = element.child("Domain")?.text, let index = orders.index(of: Self.normalized(name)), pending[index] else { return }
+            let ends = element.child("EndTimestamp").flatMap { $0.text.isEmpty ? nil : Self.date(milliseconds: $0.text) } ?? .distantPast
+            if chosen[index] < 0 || ends.timeIntervalSince1970 >= latest[index] {
+                chosen[index] = ordinal
+                latest[index] = ends.timeIntervalSince1970
+            }
+        }) {
+            return failure
+        }
+        ordinal = 0
+        _ = parseListing(command, body, record: "Auction") { element in
+            defer { ordinal += 1 }
+            guard let name = element.child("Domain")?.text, let index = orders.index(of: Self.normalized(name)),
+                  pending[index], chosen[index] == ordinal else { return }
+            pending[index] = false
+            slicer.add(index, DynadotAuction(element)[keyPath: report])
+        }
+        return nil
     }
 
     // MARK: cancel
@@ -226,7 +275,7 @@ extension DynadotProvider {
     // MARK: Listings
 
     /// Why a whole-account listing gave nothing usable.
-    enum ListingFailure {
+    enum ListingFailure: Error {
         case refused(String, Double?)
         case unavailable(String)
         case halt(String, fix: String)
@@ -251,29 +300,54 @@ extension DynadotProvider {
     func listing(
         _ command: String, _ parameters: [String: String], record: String, visit: (XMLElement) -> Void
     ) async -> ListingFailure? {
-        let request = makeRequest(command: command, parameters, idempotent: true, maxBytes: Self.listingMaxBytes)
-        let response: HTTPResponse
+        switch await fetchListing(command, parameters) {
+        case .success(let body): parseListing(command, body, record: record, visit: visit)
+        case .failure(let failure): failure
+        }
+    }
+
+    /// Sends one listing command: the answer when its HTTP status says success. The body goes to an unlinked
+    /// temporary file as it arrives (a 100,000-request list is 17 MB), so it is never in memory whole; without a
+    /// file (none could be made, or a transport that keeps bodies) it is kept in memory as before.
+    func fetchListing(_ command: String, _ parameters: [String: String]) async -> Result<DynadotListingBody, ListingFailure> {
+        var request = makeRequest(command: command, parameters, idempotent: true, maxBytes: Self.listingMaxBytes)
+        let file = DynadotListingBody.temporaryFile()
+        request.bodyFile = file
+        var response: HTTPResponse
         do {
             response = try await transport.send(request)
         } catch {
-            if error.kind == .neverSent { return .refused("\(command): Dynadot was not reached: \(error.message)", nil) }
-            return .unavailable("\(command): \(error.message)")
+            if let file { close(file) }
+            if error.kind == .neverSent { return .failure(.refused("\(command): Dynadot was not reached: \(error.message)", nil)) }
+            return .failure(.unavailable("\(command): \(error.message)"))
+        }
+        let body = DynadotListingBody(memory: response.body, file: file)
+        if response.body.isEmpty, !(200..<300).contains(response.status) {
+            response.body = body.head()  // what a refusal or an error page says, for the messages below
         }
         let reading = HTTPStatusReading(response, now: now())
         switch reading.kind {
         case .success:
-            break
+            return .success(body)
         case .refused(let wait):
-            return .refused("\(command): \(reading.answered(by: "Dynadot"))", wait)
+            return .failure(.refused("\(command): \(reading.answered(by: "Dynadot"))", wait))
         case .endpointProblem where [401, 403].contains(response.status):
-            return .halt("Dynadot refused access (HTTP \(response.status))",
-                         fix: "check DYNADOT_API_KEY and that this machine's IP address is on the API whitelist (Dynadot: Tools → API)")
+            return .failure(.halt("Dynadot refused access (HTTP \(response.status))",
+                                  fix: "check DYNADOT_API_KEY and that this machine's IP address is on the API whitelist (Dynadot: Tools → API)"))
         case .endpointProblem, .serverError, .other:
-            return .unavailable("\(command): \(reading.answered(by: "Dynadot"))")
+            return .failure(.unavailable("\(command): \(reading.answered(by: "Dynadot"))"))
         }
+    }
+
+    /// Reads a listing's answer, handing each `record` element to `visit`; nil when it is a complete success.
+    func parseListing(_ command: String, _ body: DynadotListingBody, record: String, visit: (XMLElement) -> Void) -> ListingFailure? {
         let answer: DynadotAnswer
         do {
-            answer = try DynadotAnswer.stream(response.body, maxBytes: Self.listingMaxBytes, records: [record], visit: visit)
+            if let file = body.file, body.memory.isEmpty {
+                answer = try DynadotAnswer.stream(file: file, maxBytes: Self.listingMaxBytes, records: [record], visit: visit)
+            } else {
+                answer = try DynadotAnswer.stream(body.memory, maxBytes: Self.listingMaxBytes, records: [record], visit: visit)
+            }
         } catch {
             return .unavailable("\(command) answer is not readable XML: \(error.message)")
         }
@@ -284,13 +358,6 @@ extension DynadotProvider {
             return .unavailable("\(command) failed: \(text)")
         }
         return nil
-    }
-
-    static func keepLatestAuction(_ element: XMLElement, wanted: [String: DomainName], into found: inout [DomainName: DynadotAuction]) {
-        guard let name = element.child("Domain")?.text, let domain = wanted[normalized(name)] else { return }
-        let auction = DynadotAuction(element)
-        if let known = found[domain], (known.endsAt ?? .distantPast) > (auction.endsAt ?? .distantPast) { return }
-        found[domain] = auction
     }
 
     /// The name as `DomainName.ascii` spells it. Dynadot writes lower-case ASCII names, which pass unchanged
@@ -319,6 +386,62 @@ extension DynadotProvider {
         func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : String(value) }
         return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))Z"
     }
+}
+
+/// A listing's answer: in an unlinked temporary file (closed, and so gone, with this), or in memory when no
+/// file could be used.
+final class DynadotListingBody {
+    let memory: [UInt8]
+    let file: Int32?
+
+    init(memory: [UInt8], file: Int32?) {
+        self.memory = memory
+        self.file = file
+    }
+
+    deinit {
+        if let file { close(file) }
+    }
+
+    /// A new file for an answer, already unlinked (nothing stays on disk, even after a kill -9); nil when none
+    /// can be made (the answer is then kept in memory).
+    static func temporaryFile() -> Int32? {
+        let directory = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        var template = Array((directory + "/bo-batch-listing-XXXXXX").utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard fd >= 0 else { return nil }
+        template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
+        return fd
+    }
+
+    /// The first 64 KiB of a file answer (for the message of a refusal or error page).
+    func head() -> [UInt8] {
+        guard let file else { return memory }
+        var bytes = [UInt8](repeating: 0, count: 64 << 10)
+        let got = bytes.withUnsafeMutableBytes { pread(file, $0.baseAddress, $0.count, 0) }
+        return Array(bytes.prefix(max(0, got)))
+    }
+}
+
+/// The distinct status words of a request list, each kept once, and an order's word as a small code (0: not
+/// listed), so a 100,000-request list costs two bytes per asked order rather than a string.
+struct StatusWords {
+    private var words: [String] = []
+    private var fates: [Fate?] = []
+    private var codes: [String: UInt16] = [:]
+
+    mutating func code(_ word: String) -> UInt16 {
+        if let known = codes[word] { return known }
+        // More distinct words than a code holds is not a real list; the rest read as "(no status)": unknown.
+        guard words.count < Int(UInt16.max) - 1 else { return code("") }
+        words.append(word)
+        fates.append(DynadotListedRequest.fate(of: word))
+        codes[word] = UInt16(words.count)
+        return UInt16(words.count)
+    }
+
+    func word(_ code: UInt16) -> String { words[Int(code) - 1] }
+    func fate(_ code: UInt16) -> Fate? { fates[Int(code) - 1] }
 }
 
 /// One request of `backorder_request_list`, as refresh and cancel read it.
