@@ -26,7 +26,12 @@ enum SandboxLaunch {
             Terminal.error("bo-batch: could not start the sandbox: \(error)")
             throw ExitCode(ExitStatus.usage.rawValue)
         }
-        var providerEnv = env.filter { key, _ in key.hasSuffix("_THREADS") || key.hasSuffix("_RATE") || key.hasPrefix("DNSPOD_EMAIL") || key == "GNAME_BULK" || key == "ONEAPI_CUTOFF_HOURS" }
+        // What shapes a run but reaches no real account: pacing, options, prices, and the requests' time limit (so a
+        // sandbox fault that makes answers slow shows what BO_BATCH_TIMEOUT does). Never credentials or endpoints.
+        var providerEnv = env.filter { key, _ in
+            key.hasSuffix("_THREADS") || key.hasSuffix("_RATE") || key.hasPrefix("DNSPOD_EMAIL") || key == "GNAME_BULK" || key == "ONEAPI_CUTOFF_HOURS"
+                || key == "BO_BATCH_TIMEOUT"
+        }
         providerEnv.merge(SandboxCredentials.environment(for: server)) { _, sandboxValue in sandboxValue }
         // The sandbox's DNSPod offers addresses for every domain; using the first keeps the demo complete.
         if providerEnv["DNSPOD_EMAIL"] == nil, providerEnv["DNSPOD_EMAIL_AUTO"] == nil { providerEnv["DNSPOD_EMAIL_AUTO"] = "1" }

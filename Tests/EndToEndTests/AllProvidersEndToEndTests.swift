@@ -79,4 +79,20 @@ import Testing
         #expect(!result.stdout.contains("super-secret-dynadot-key"))
         #expect(!result.stderr.contains("half-configured"))
     }
+
+    /// BO_BATCH_TIMEOUT applies to sandbox runs too (it was left out with the real credentials): a bad value is a
+    /// configuration error before anything is sent, as it is without --sandbox.
+    @Test func theRequestTimeLimitReachesASandboxRun() async throws {
+        let work = Scratch.directory()
+        let state = (work as NSString).appendingPathComponent("state")
+        Scratch.write("timeout-one.com\n", to: "\(work)/list.txt")
+        var env = BinaryRunner.baseEnvironment(state: state)
+        env["BO_BATCH_TIMEOUT"] = "soon"
+        let bad = try await BinaryRunner.run(["submit", "--sandbox", "--provider", "yay", "list.txt"], environment: env, directory: work)
+        #expect(bad.status == 2, "\(bad.stderr)")
+        #expect(bad.stderr.contains("BO_BATCH_TIMEOUT=soon"), "\(bad.stderr)")
+        env["BO_BATCH_TIMEOUT"] = "30"
+        let good = try await BinaryRunner.run(["submit", "--sandbox", "--provider", "yay", "list.txt"], environment: env, directory: work)
+        #expect(good.status == 0, "\(good.stderr)")
+    }
 }
