@@ -194,8 +194,11 @@ import Testing
     // MARK: - Failure classification
 
     @Test func connectionRefusedIsNeverSent() async throws {
-        let port = try await LoopbackHTTPServer.closedPort()
+        // Bound, never listening, and held for the whole test: no server of another test can take the port.
+        let refusing = try LoopbackHTTPServer.RefusingPort()
+        let port = refusing.port
         let error = await failure(transport(), HTTPRequest(method: .post, url: "http://127.0.0.1:\(port)/api", idempotent: false))
+        withExtendedLifetime(refusing) {}
         #expect(error?.kind == .neverSent)
         #expect(error?.code == 7)  // CURLE_COULDNT_CONNECT
         #expect(error?.message.hasPrefix("connection refused by 127.0.0.1:\(port) — nothing was sent") == true,
@@ -292,7 +295,9 @@ import Testing
     @Test func secretsNeverAppearInErrorMessages() async throws {
         let key = "K3y-\(UUID().uuidString)"
         let token = "tok\(UInt32.random(in: 100_000...999_999))"
-        let port = try await LoopbackHTTPServer.closedPort()
+        let refusing = try LoopbackHTTPServer.RefusingPort()
+        let port = refusing.port
+        defer { withExtendedLifetime(refusing) {} }
         let refused = await failure(transport(), HTTPRequest(
             method: .get, url: "http://user:pa55w0rd@127.0.0.1:\(port)/v1/\(token)/api3.xml?key=\(key)&command=list#frag",
             idempotent: true, secrets: [key, token]))

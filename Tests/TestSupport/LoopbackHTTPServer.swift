@@ -111,12 +111,34 @@ package final class LoopbackHTTPServer: Sendable {
     package func requests(path: String) -> [Request] { requests.filter { $0.path == path } }
     package func requestCount(path: String) -> Int { requests(path: path).count }
 
-    /// A port that was just bound and released, so nothing listens there (barring a race with another binder).
-    package static func closedPort() async throws -> Int {
-        let server = try await start { _ in .closeWithoutAnswer }
-        let port = server.port
-        try await server.shutdown()
-        return port
+    /// A loopback port that refuses connections for as long as the returned value lives: a TCP socket bound to it
+    /// but never listening (Linux answers a connect with RST: ECONNREFUSED). A port taken from a server that was
+    /// then shut down is not enough: a server of a test running beside it can bind it meanwhile and answer.
+    package final class RefusingPort: @unchecked Sendable {
+        package let port: Int
+        private let fd: Int32
+
+        package init() throws {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            guard fd >= 0 else { throw POSIXError(.EMFILE) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = 0
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let bound = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            guard bound == 0 else { close(fd); throw POSIXError(.EADDRINUSE) }
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let named = withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+            }
+            guard named == 0 else { close(fd); throw POSIXError(.EINVAL) }
+            self.fd = fd
+            port = Int(UInt16(bigEndian: address.sin_port))
+        }
+
+        deinit { close(fd) }
     }
 
     // MARK: - Internals
