@@ -266,7 +266,7 @@ public final class SandboxServer: Sendable {
         components.injector.replacePlan(plan)
     }
 
-    /// Holds every create request of `provider` inside the server (after latency, before processing) until
+    /// Holds every create request of `provider` inside the server (before processing; its latency runs meanwhile) until
     /// ``releaseCreates(for:)``: a request as slow as a test needs, without sleeping.
     public func holdCreates(for provider: String) {
         components.gates.hold(provider)

@@ -31,6 +31,11 @@ public struct SandboxStats: Sendable, Codable, Equatable {
     /// provider → when its latest request was answered. With ``firstRequestAt``, the span a client kept the
     /// provider busy: what a benchmark divides by to tell a lane's throughput apart from its start-up and wind-down.
     public var lastAnswerAt: [String: Double]
+    /// provider → the seconds its requests spent in the server, added up over requests (two at once count
+    /// twice). Over ``lastAnswerAt`` − ``firstRequestAt`` times the client's requests in flight, the share of the
+    /// time the client kept the provider working: what a lane's own overhead between requests takes away,
+    /// whatever the server's time per request (a benchmark's "occupancy").
+    public var busySeconds: [String: Double]
 
     public init() {
         creates = [:]
@@ -44,6 +49,7 @@ public struct SandboxStats: Sendable, Codable, Equatable {
         held = [:]
         firstRequestAt = [:]
         lastAnswerAt = [:]
+        busySeconds = [:]
     }
 
     /// Effective creates of `domain` at `provider`.
@@ -72,7 +78,7 @@ public struct SandboxStats: Sendable, Codable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case creates, cancels, requests, charges, faults, busyRejections, inFlight, peakInFlight, held, firstRequestAt, lastAnswerAt
+        case creates, cancels, requests, charges, faults, busyRejections, inFlight, peakInFlight, held, firstRequestAt, lastAnswerAt, busySeconds
     }
 
     /// Missing keys decode as empty, so a reader built against an older or newer sandbox still works.
@@ -89,6 +95,7 @@ public struct SandboxStats: Sendable, Codable, Equatable {
         held = try c.decodeIfPresent([String: Int].self, forKey: .held) ?? [:]
         firstRequestAt = try c.decodeIfPresent([String: Double].self, forKey: .firstRequestAt) ?? [:]
         lastAnswerAt = try c.decodeIfPresent([String: Double].self, forKey: .lastAnswerAt) ?? [:]
+        busySeconds = try c.decodeIfPresent([String: Double].self, forKey: .busySeconds) ?? [:]
     }
 }
 
@@ -131,19 +138,25 @@ final class StatsRecorder: Sendable {
         state.withLock { $0.busyRejections[provider, default: 0] += 1 }
     }
 
-    func begin(_ provider: String) {
+    /// A request of `provider` entered the server; hand the instant returned to ``end(_:began:)``.
+    func begin(_ provider: String) -> ContinuousClock.Instant {
+        let began = ContinuousClock.now
         state.withLock { stats in
             let now = stats.inFlight[provider, default: 0] + 1
             stats.inFlight[provider] = now
             stats.peakInFlight[provider] = max(stats.peakInFlight[provider, default: 0], now)
             if stats.firstRequestAt[provider] == nil { stats.firstRequestAt[provider] = Date().timeIntervalSince1970 }
         }
+        return began
     }
 
-    func end(_ provider: String) {
+    func end(_ provider: String, began: ContinuousClock.Instant) {
+        let took = ContinuousClock.now - began
+        let seconds = Double(took.components.seconds) + Double(took.components.attoseconds) / 1e18
         state.withLock { stats in
             stats.inFlight[provider, default: 1] -= 1
             stats.lastAnswerAt[provider] = Date().timeIntervalSince1970
+            stats.busySeconds[provider, default: 0] += seconds
         }
     }
 }

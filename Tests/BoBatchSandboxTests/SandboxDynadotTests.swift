@@ -174,6 +174,30 @@ struct SandboxDynadotTests {
         }
     }
 
+    /// The latency is the request's whole time in the server, counted from its arrival, and the stats add up
+    /// each request's time there: a benchmark divides that by the span to tell how busy a client kept the provider.
+    @Test func latencyCountsFromArrivalAndBusySecondsAddUp() async throws {
+        let plan = FaultPlan(providers: ["dynadot": ProviderFaults(latency: .fixed(ms: 150))])
+        try await withSandbox(faults: plan) { server, client in
+            let dynadot = SandboxDynadotURL(server: server)
+            let clock = ContinuousClock()
+            var elapsed: Duration = .zero
+            for i in 0..<2 {
+                let started = clock.now
+                let answer = try await client.get(dynadot.add(["busy\(i)-drop.com", "busy\(i)b-drop.com"]))
+                elapsed += clock.now - started
+                #expect(SandboxXMLProbe.value("SuccessCode", in: answer.text) == "0")
+            }
+            let stats = server.stats()
+            let busy = stats.busySeconds["dynadot"] ?? 0
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            // Never answered early, and the server's time is within what the client waited for its answers.
+            #expect(busy >= 0.3, "busy \(busy)")
+            #expect(busy <= seconds, "busy \(busy), client waited \(seconds)")
+            #expect(stats.totalCreates("dynadot") == 4)
+        }
+    }
+
     @Test func busyWindowAfterAFailure() async throws {
         let plan = FaultPlan(providers: ["dynadot": ProviderFaults(busyWindow: 2)])
         try await withSandbox(faults: plan) { server, client in

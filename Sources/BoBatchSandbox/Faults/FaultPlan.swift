@@ -100,7 +100,8 @@ public struct FaultPlan: Sendable, Codable, Equatable {
 /// The faults of one provider. Probabilities are 0...1; at most one of the probabilistic faults hits a request
 /// (they are tried in the order below, so their sum must not exceed 1).
 public struct ProviderFaults: Sendable, Codable, Equatable {
-    /// Delay before each affected request is handled. Dynadot holds its "processing" flag meanwhile.
+    /// Each affected request's time in the server: its answer leaves this long after it arrived, the fake's own
+    /// work included (a refusal or a drop too). Dynadot holds its "processing" flag meanwhile.
     public var latency: Latency?
     /// Nothing is processed; the provider's "slow down" answer (Dynadot `system_busy`, Gname code -1 "frequency
     /// too high", Yay 429 + Retry-After, 1API 421 or 425, DNSPod -2) or, for some draws, a generic HTTP 503 with
