@@ -29,7 +29,9 @@ extension Lane {
             switch await queue.nextRequeued() {
             case .done: return
             case .wait(let seconds): try await clock.sleep(seconds: seconds)
-            case .chunk(let chunk): try await send(chunk, queue: queue)
+            case .chunk(let chunk):
+                var answer = try await send(chunk, queue: queue)
+                try await record(&answer)
             }
         }
     }

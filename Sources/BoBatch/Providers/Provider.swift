@@ -104,6 +104,10 @@ public protocol Provider: Sendable {
     func lookup(_ items: [BackorderItem]) async -> LookupResult
     /// Whether `accountBusy` asks the provider anything (Dynadot's `is_processing`); the lane skips the check otherwise.
     var checksAccountBusy: Bool { get }
+    /// Whether `lookup` can tell what was placed (false for DNSPod, whose get-domain-back cannot be asked). With
+    /// one, the lane may record an answer while the next request is on the wire: a kill in between leaves the
+    /// answered create unclear, and the rerun asks instead of sending it again.
+    var canLookUp: Bool { get }
     /// Called by the lane after any request that failed or ended unclearly, until it answers `.idle`.
     func accountBusy() async -> BusyState
     /// A reason not to send this item at all (1API's three-hour cutoff), or nil.
@@ -126,6 +130,7 @@ public protocol Provider: Sendable {
 extension Provider {
     public var maxLookupBatch: Int { max(maxBatch, 100) }
     public var checksAccountBusy: Bool { false }
+    public var canLookUp: Bool { true }
     public func accountBusy() async -> BusyState { .idle }
     public func skipReason(for item: BackorderItem, now: Date) -> String? { nil }
 }

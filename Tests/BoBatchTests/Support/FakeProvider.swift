@@ -67,6 +67,7 @@ final class FakeProvider: Provider, @unchecked Sendable {
     }
 
     var checksAccountBusy: Bool { true }
+    var canLookUp: Bool { supportsLookup }
 
     func accountBusy() async -> BusyState {
         lock.withLock { busyScript.isEmpty ? .idle : busyScript.removeFirst() }

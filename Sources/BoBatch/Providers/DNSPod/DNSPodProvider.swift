@@ -54,6 +54,8 @@ public struct DNSPodProvider: Provider {
         return DNSPodClassifier.sendResult(domain: item.domain, email: email, source: source, outcome: await send(request), now: now())
     }
 
+    public var canLookUp: Bool { false }
+
     public func lookup(_ items: [BackorderItem]) async -> LookupResult {
         .unsupported(reason: "DNSPod's get-domain-back has no lookup: whether a code was mailed cannot be asked, only seen in the mailbox")
     }
