@@ -118,6 +118,86 @@ import Testing
         #expect(recovered.retried == 4)
     }
 
+    /// Waits (yielding, never sleeping) until `condition` holds, for at most 10 s of the real clock.
+    static func eventually(_ condition: () throws -> Bool) async rethrows -> Bool {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline {
+            if try condition() { return true }
+            await Task.yield()
+        }
+        return try condition()
+    }
+
+    /// Issue 9: between two requests of a lane only the pacer stands. While request 2 is on the wire the answer
+    /// of request 1 is recorded and the intent of request 3 committed; the ledger shows both before request 2
+    /// is answered.
+    @Test func whileARequestIsOnTheWireTheLastAnswerIsRecordedAndTheNextIntentCommitted() async throws {
+        let ledger = try makeLedger(Self.names(6))
+        try ledger.preparePairs(run: run, providers: [.dynadot], rememberSince: .distantPast)
+        let provider = FakeProvider(maxBatch: 2)
+        let seen = Locked<[String: PairState]>([:])
+        let states: @Sendable () throws -> [String: PairState] = { [self] in try self.states(ledger) }
+        provider.beforeSubmit = { index, _ in
+            guard index == 1 else { return }
+            _ = try? await Self.eventually { try states()["d4.com"] == .sending && states()["d0.com"] == .accepted }
+            seen.withLock { $0 = (try? states()) ?? [:] }
+        }
+        let report = try await lane(provider, ledger).run()
+        let during = seen.withLock { $0 }
+        #expect(during["d0.com"] == .accepted && during["d1.com"] == .accepted, "request 1's answer: \(during)")
+        #expect(during["d2.com"] == .sending && during["d3.com"] == .sending)
+        #expect(during["d4.com"] == .sending && during["d5.com"] == .sending, "request 3's intent: \(during)")
+        #expect(report.creates == 3)
+        #expect(try self.states(ledger).values.allSatisfy { $0 == .accepted })
+        // Three requests, three intents, each started when its request left (not when it was committed).
+        let intents = try ledger.reportIntents(run: run)
+        #expect(intents.count == 3 && intents.allSatisfy { $0.outcome == .settled })
+    }
+
+    /// A provider that cannot be asked what it holds (DNSPod) gets neither: a kill between the answer and its
+    /// commit, or after an intent committed ahead, would leave a send nobody can settle.
+    @Test func withoutALookupEveryAnswerIsRecordedAndNoIntentCommittedAhead() async throws {
+        let ledger = try makeLedger(Self.names(3))
+        try ledger.preparePairs(run: run, providers: [.dnspod], rememberSince: .distantPast)
+        let provider = FakeProvider(id: .dnspod, maxBatch: 1)
+        provider.supportsLookup = false
+        let seen = Locked<[String: PairState]>([:])
+        let states: @Sendable () throws -> [String: PairState] = { [self] in try self.states(ledger, .dnspod) }
+        provider.beforeSubmit = { index, _ in
+            guard index == 1 else { return }
+            seen.withLock { $0 = (try? states()) ?? [:] }
+        }
+        _ = try await lane(provider, ledger).run()
+        let during = seen.withLock { $0 }
+        #expect(during["d0.com"] == .accepted && during["d1.com"] == .sending, "\(during)")
+        #expect(during["d2.com"] == .pending, "an intent was committed ahead: \(during)")
+    }
+
+    /// A halt answered while the next chunk's intent is already committed: that chunk was never sent, so its
+    /// intent is withdrawn (no request counted, the attempt given back) and it is halted like the rest.
+    @Test func aHaltWithdrawsTheIntentCommittedAhead() async throws {
+        let ledger = try makeLedger(Self.names(4))
+        try ledger.preparePairs(run: run, providers: [.gname], rememberSince: .distantPast)
+        let provider = FakeProvider(id: .gname, maxBatch: 1)
+        let committedAhead = Locked(false)
+        let states: @Sendable () throws -> [String: PairState] = { [self] in try self.states(ledger, .gname) }
+        provider.beforeSubmit = { index, _ in
+            guard index == 1 else { return }
+            let ahead = (try? await Self.eventually { try states()["d2.com"] == .sending }) ?? false
+            committedAhead.withLock { $0 = ahead }
+        }
+        provider.script(.settled([DomainName(validatedASCII: "d0.com"): .accepted(reference: nil, message: "ok")]), .halt(reason: "invalid key", fix: "check the key"))
+        let report = try await lane(provider, ledger).run()
+        #expect(committedAhead.withLock { $0 }, "d2's intent was not committed while d1 was on the wire")
+        #expect(report.creates == 2 && provider.submits.count == 2)
+        #expect(try ledger.reportIntents(run: run).count == 2, "the withdrawn intent is still there")
+        let failed = try ledger.pairs(run: run, provider: .gname, state: .failed, afterSeq: 0, limit: 10)
+        #expect(failed.map(\.item.domain.ascii) == ["d1.com", "d2.com", "d3.com"])
+        #expect(failed.map(\.attempts) == [1, 0, 0], "a withdrawn send still counts as an attempt")
+        #expect(try states()["d0.com"] == .accepted)
+        #expect(try ledger.recoverLane(run: run, provider: .gname).retried == 3)
+    }
+
     @Test func aCrashMidSendIsReconciledBeforeAnythingIsResent() async throws {
         let ledger = try makeLedger(["a.com", "b.com", "c.com"])
         try ledger.preparePairs(run: run, providers: [.dynadot], rememberSince: .distantPast)

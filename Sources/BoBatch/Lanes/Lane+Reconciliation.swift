@@ -30,7 +30,8 @@ extension Lane {
             case .done: return
             case .wait(let seconds): try await clock.sleep(seconds: seconds)
             case .chunk(let chunk):
-                var answer = try await send(chunk, queue: queue)
+                // One at a time: nothing is made ready ahead here, where only put-back work is sent.
+                var (answer, _) = try await send(ReadyChunk(chunk: chunk), queue: queue)
                 try await record(&answer)
             }
         }

@@ -70,28 +70,40 @@ public final class Lane: Sendable {
     // MARK: the loop
 
     func work(_ queue: WorkQueue) async throws {
-        // A clear answer this worker has not recorded yet: it is recorded once the next request is on the wire
-        // (see `send`), or before anything else (a wait, the end, an error), never dropped.
+        // A clear answer this worker has not recorded yet, and the next chunk with its intent already committed:
+        // both are taken care of while a request is on the wire (see `send`). Every way out of the loop (the end,
+        // a halt, a signal, an error) records the one and withdraws the other first; neither is ever dropped.
         var unrecorded: UnrecordedAnswer?
+        var ahead: ReadyChunk?
         do {
             loop: while !Task.isCancelled, await state.halt == nil {
-                switch try await queue.next() {
-                case .done:
-                    break loop
-                case .wait(let seconds):
-                    try await record(&unrecorded)
-                    try await clock.sleep(seconds: seconds)
-                case .chunk(let chunk):
-                    let sendable = try await filterSkipped(chunk.pairs)
-                    guard !sendable.isEmpty else { continue }
-                    unrecorded = try await send(WorkChunk(pairs: sendable), queue: queue, recordingMeanwhile: unrecorded)
+                let ready: ReadyChunk
+                if let taken = ahead {
+                    ready = taken
+                    ahead = nil
+                } else {
+                    switch try await queue.next() {
+                    case .done:
+                        break loop
+                    case .wait(let seconds):
+                        try await record(&unrecorded)
+                        try await clock.sleep(seconds: seconds)
+                        continue loop
+                    case .chunk(let chunk):
+                        let sendable = try await filterSkipped(chunk.pairs)
+                        guard !sendable.isEmpty else { continue loop }
+                        ready = ReadyChunk(chunk: WorkChunk(pairs: sendable))
+                    }
                 }
+                (unrecorded, ahead) = try await send(ready, queue: queue, recordingMeanwhile: unrecorded) { try await queue.next() }
             }
         } catch {
             // A signal (the gate throws once the lane is cancelled) or a ledger error: the answer in hand still lands.
+            try? withdraw(ahead)
             try? await record(&unrecorded)
             throw error
         }
+        try withdraw(ahead)
         try await record(&unrecorded)
     }
 
@@ -106,14 +118,43 @@ public final class Lane: Sendable {
         var pairs: [PairRow]
         var intent: Int64
         var answeredAt: Date
+        /// When the request left, if its intent was committed ahead of it.
+        var sent: Date?
+    }
+
+    /// A chunk about to be sent, and its intent if that was committed while the worker's previous request was on
+    /// the wire. Then only the pacer stands between an answer and the next request. Like a deferred answer, only
+    /// for a provider that can be asked what it holds: a kill after the commit leaves the intent open, and the
+    /// rerun asks the provider before sending anything. A chunk that never leaves is withdrawn (``withdraw(_:)``).
+    struct ReadyChunk {
+        var chunk: WorkChunk
+        var intent: Int64?
     }
 
     /// Records `answer` (as `send` would have on the spot) and empties it.
     func record(_ answer: inout UnrecordedAnswer?) async throws {
         guard let held = answer else { return }
         answer = nil
-        try ledger.record(held.updates, of: held.pairs, settling: held.intent, as: .settled, now: held.answeredAt)
+        try ledger.record(held.updates, of: held.pairs, settling: held.intent, as: .settled, now: held.answeredAt, sent: held.sent)
         await state.settled(held.updates.count)
+    }
+
+    /// Takes back the intent of a chunk that was made ready and will not be sent: its pairs are pending again,
+    /// and no request is counted for it.
+    func withdraw(_ ready: ReadyChunk?) throws {
+        guard let intent = ready?.intent else { return }
+        try ledger.withdrawSend(intent: intent, now: wallClock())
+    }
+
+    /// Takes the worker's next chunk with `take` and commits its intent, while a request is on the wire.
+    /// Nothing when no chunk is ready at once, or when the provider cannot be asked later what it holds.
+    func prepareAhead(_ take: () async throws -> WorkTake) async throws -> ReadyChunk? {
+        guard provider.canLookUp, await state.halt == nil, !Task.isCancelled else { return nil }
+        guard case .chunk(let chunk) = try await take() else { return nil }
+        let sendable = try await filterSkipped(chunk.pairs)
+        guard !sendable.isEmpty else { return nil }
+        let intent = try ledger.beginSend(sendable, now: wallClock())
+        return ReadyChunk(chunk: WorkChunk(pairs: sendable, notBefore: chunk.notBefore), intent: intent)
     }
 
     /// Applies the provider's policy (1API's cutoff) before anything is sent.
@@ -135,30 +176,42 @@ public final class Lane: Sendable {
         return keep
     }
 
-    /// Sends one chunk and handles its answer. `earlier`, an answer of this worker not recorded yet, is recorded
-    /// as soon as this chunk's request has left (or at once, if it never leaves). Returns this chunk's answer
-    /// unrecorded when it is clear and the provider can be asked later (see ``UnrecordedAnswer``); every other
-    /// outcome is recorded here before it returns.
-    func send(_ chunk: WorkChunk, queue: WorkQueue, recordingMeanwhile earlier: UnrecordedAnswer? = nil) async throws -> UnrecordedAnswer? {
+    /// Sends one chunk and handles its answer. While its request is on the wire, `earlier` (an answer of this
+    /// worker not recorded yet) is recorded, and the next chunk is taken with `take` and its intent committed.
+    /// Returns this chunk's answer unrecorded when it is clear and the provider can be asked later (see
+    /// ``UnrecordedAnswer``; every other outcome is recorded here), and the next chunk, ready to go.
+    func send(
+        _ ready: ReadyChunk, queue: WorkQueue, recordingMeanwhile earlier: UnrecordedAnswer? = nil, take: (() async throws -> WorkTake)? = nil
+    ) async throws -> (UnrecordedAnswer?, ReadyChunk?) {
         var earlier = earlier
+        let chunk = ready.chunk
         let sentAt: Double
         do {
             sentAt = try await gate().sentAt
         } catch {
+            try? withdraw(ready)
             try? await record(&earlier)
             throw error
         }
         guard await state.halt == nil else {
+            try withdraw(ready)
             try await record(&earlier)
-            return nil
+            return (nil, nil)
         }
         let domains = chunk.pairs.map(\.item.domain)
         let intent: Int64
-        do {
-            intent = try ledger.beginSend(chunk.pairs, now: wallClock())
-        } catch {
-            try? await record(&earlier)
-            throw error
+        // The request's start, for the report, when its intent was committed earlier.
+        var sent: Date?
+        if let committed = ready.intent {
+            intent = committed
+            sent = wallClock()
+        } else {
+            do {
+                intent = try ledger.beginSend(chunk.pairs, now: wallClock())
+            } catch {
+                try? await record(&earlier)
+                throw error
+            }
         }
         ledger.checkpointInBackground()
         await state.countCreate()
@@ -167,14 +220,37 @@ public final class Lane: Sendable {
         let started = clock.now()
         // Shielded like every create (see `shielded`): the answer is awaited even once the lane is cancelled.
         let call = Task { [provider] in await provider.submit(items) }
-        var recordError: (any Error)?
-        do { try await record(&earlier) } catch { recordError = error }
+        var sideError: (any Error)?
+        var next: ReadyChunk?
+        do {
+            try await record(&earlier)
+            if let take { next = try await prepareAhead(take) }
+        } catch {
+            sideError = error
+        }
         let result = await call.value
-        if let recordError { throw recordError }
+        if let sideError {
+            try? withdraw(next)
+            throw sideError
+        }
         logger.debug("create answered", metadata: [
             "intent": "\(intent)", "domains": "\(domains.count)", "duration_ms": "\(Int(((clock.now() - started) * 1000).rounded()))",
             "result": "\(Self.summary(result))",
         ])
+        do {
+            return (try await handle(result, of: chunk, intent: intent, sentAt: sentAt, sent: sent, queue: queue), next)
+        } catch {
+            try? withdraw(next)
+            throw error
+        }
+    }
+
+    /// What `send` does with an answer: records it (or hands a clear one back unrecorded), and retries, reconciles,
+    /// splits or halts as the answer asks.
+    private func handle(
+        _ result: SubmitResult, of chunk: WorkChunk, intent: Int64, sentAt: Double, sent: Date?, queue: WorkQueue
+    ) async throws -> UnrecordedAnswer? {
+        let domains = chunk.pairs.map(\.item.domain)
         if case .refused = result {} else { await pacer.answered() }
         switch result {
         case .settled(let verdicts):
@@ -188,12 +264,12 @@ public final class Lane: Sendable {
                 }
             }
             if missing.isEmpty, provider.canLookUp {
-                return UnrecordedAnswer(updates: updates, pairs: chunk.pairs, intent: intent, answeredAt: wallClock())
+                return UnrecordedAnswer(updates: updates, pairs: chunk.pairs, intent: intent, answeredAt: wallClock(), sent: sent)
             }
             for pair in missing {
                 updates.append(PairUpdate(domain: pair.item.domain, state: .unknown, code: .noVerdict, message: "the provider's answer did not mention this domain", unanswered: true))
             }
-            try ledger.record(updates, of: chunk.pairs, settling: intent, as: .settled, now: wallClock())
+            try ledger.record(updates, of: chunk.pairs, settling: intent, as: .settled, now: wallClock(), sent: sent)
             await state.settled(updates.count - missing.count)
             if !missing.isEmpty { try await reconcile(missing.map { $0.afterTry(unanswered: true) }, cause: "answer without a verdict", queue: queue) }
 
@@ -207,12 +283,12 @@ public final class Lane: Sendable {
             if refusals >= settings.maxRefusalsInARow {
                 try ledger.record(
                     domains.map { PairUpdate(domain: $0, state: .failed, code: .refused, message: "gave up after \(refusals) refusals in a row; last: \(reason)") },
-                    of: chunk.pairs, settling: intent, as: .refused, now: wallClock())
+                    of: chunk.pairs, settling: intent, as: .refused, now: wallClock(), sent: sent)
                 await state.settled(domains.count)
             } else {
                 try ledger.record(
                     domains.map { PairUpdate(domain: $0, state: .pending, code: .refused, message: "refused, will retry: \(reason)") },
-                    of: chunk.pairs, settling: intent, as: .refused, now: wallClock())
+                    of: chunk.pairs, settling: intent, as: .refused, now: wallClock(), sent: sent)
                 let wait = await pacer.refused(reason: reason, retryAfter: retryAfter, sentAt: sentAt)
                 try ledger.noteWait(intent: intent, seconds: wait)
                 let status = await pacer.status()
@@ -228,7 +304,7 @@ public final class Lane: Sendable {
             await state.countFailure("maybe_processed")
             try ledger.record(
                 domains.map { PairUpdate(domain: $0, state: .unknown, code: .unclear, message: "no usable answer: \(reason)", unanswered: true) },
-                of: chunk.pairs, settling: intent, as: .unclear, now: wallClock())
+                of: chunk.pairs, settling: intent, as: .unclear, now: wallClock(), sent: sent)
             try await reconcile(chunk.pairs.map { $0.afterTry(unanswered: true) }, cause: reason, queue: queue)
 
         case .batchFailed(let reason, let verdictIfAlone):
@@ -236,7 +312,7 @@ public final class Lane: Sendable {
             await state.countFailure("batch_failed")
             try ledger.record(
                 domains.map { PairUpdate(domain: $0, state: .unknown, code: .batchError, message: "request failed as a whole: \(reason)", unanswered: true) },
-                of: chunk.pairs, settling: intent, as: .batchFailed, now: wallClock())
+                of: chunk.pairs, settling: intent, as: .batchFailed, now: wallClock(), sent: sent)
             let busySeen = try await gate().busySeen
             let pairs = chunk.pairs.map { $0.afterSend(unanswered: true) }
             guard let absent = try await settleByLookup(pairs, cause: reason) else { return nil }
@@ -260,7 +336,7 @@ public final class Lane: Sendable {
             await state.countFailure("account")
             try ledger.record(
                 domains.map { PairUpdate(domain: $0, state: .failed, code: .halted, message: "\(provider.id.rawValue) lane halted: \(reason). Fix: \(fix)") },
-                of: chunk.pairs, settling: intent, as: .halt, now: wallClock())
+                of: chunk.pairs, settling: intent, as: .halt, now: wallClock(), sent: sent)
             await state.setHalt(reason: reason, fix: fix)
         }
         return nil

@@ -50,16 +50,22 @@ struct LaneLedger: Sendable {
         try ledger.record(run: run, provider: provider, updates, now: now)
     }
 
-    /// Records the outcomes of a create and settles its intent, in one transaction.
-    func record(_ updates: [PairUpdate], settling intent: Int64, as outcome: IntentOutcome, now: Date) throws {
-        try ledger.record(run: run, provider: provider, updates, intent: intent, intentOutcome: outcome, now: now)
+    /// Records the outcomes of a create and settles its intent, in one transaction. `sent`: when the request
+    /// left, if later than its intent was committed.
+    func record(_ updates: [PairUpdate], settling intent: Int64, as outcome: IntentOutcome, now: Date, sent: Date? = nil) throws {
+        try ledger.record(run: run, provider: provider, updates, intent: intent, intentOutcome: outcome, now: now, sent: sent)
+    }
+
+    /// See ``Ledger/withdrawSend(run:provider:intent:now:)``.
+    func withdrawSend(intent: Int64, now: Date) throws {
+        try ledger.withdrawSend(run: run, provider: provider, intent: intent, now: now)
     }
 
     /// Records the outcomes of a create of `pairs` (the chunk the lane sent) and settles its intent, in one
     /// transaction: the lane's hot path, each pair row found by the id the lane read it with (see
     /// ``Ledger/recordAnswer(run:provider:_:intent:outcome:now:)``). An update for a domain that is not in `pairs`
     /// takes the general path, by name, with the others.
-    func record(_ updates: [PairUpdate], of pairs: [PairRow], settling intent: Int64, as outcome: IntentOutcome, now: Date) throws {
+    func record(_ updates: [PairUpdate], of pairs: [PairRow], settling intent: Int64, as outcome: IntentOutcome, now: Date, sent: Date? = nil) throws {
         var ids: [DomainName: Int] = [:]
         ids.reserveCapacity(pairs.count)
         for pair in pairs { ids[pair.item.domain] = pair.seq }
@@ -67,11 +73,11 @@ struct LaneLedger: Sendable {
         keyed.reserveCapacity(updates.count)
         for update in updates {
             guard let id = ids[update.domain] else {
-                return try record(updates, settling: intent, as: outcome, now: now)
+                return try record(updates, settling: intent, as: outcome, now: now, sent: sent)
             }
             keyed.append((id, update))
         }
-        try ledger.recordAnswer(run: run, provider: provider, keyed, intent: intent, outcome: outcome, now: now)
+        try ledger.recordAnswer(run: run, provider: provider, keyed, intent: intent, outcome: outcome, now: now, sent: sent)
     }
 }
 

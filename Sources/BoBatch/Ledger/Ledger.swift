@@ -959,7 +959,8 @@ extension Ledger {
 
     /// Records outcomes (and settles the intent they came from) in one transaction.
     public func record(
-        run: String, provider: ProviderID, _ updates: [PairUpdate], intent: Int64? = nil, intentOutcome: IntentOutcome? = nil, now: Date = Date()
+        run: String, provider: ProviderID, _ updates: [PairUpdate], intent: Int64? = nil, intentOutcome: IntentOutcome? = nil, now: Date = Date(),
+        sent: Date? = nil
     ) throws {
         guard !updates.isEmpty || intent != nil else { return }
         try pool.write { db in
@@ -983,8 +984,7 @@ extension Ledger {
                 }
             }
             if let intent {
-                try db.cachedStatement(sql: "UPDATE intents SET settled_at = ?, outcome = ? WHERE id = ?").execute(
-                    arguments: [now.timeIntervalSince1970, intentOutcome, intent])
+                try Self.settle(db, intent: intent, outcome: intentOutcome, now: now, sent: sent)
             }
         }
     }
@@ -996,7 +996,8 @@ extension Ledger {
     /// through the run's names and providers, and bound through ``HotStatement``: this is the commit between two
     /// requests of a lane that sends one at a time, and for the one-domain-a-call providers a commit per domain.
     func recordAnswer(
-        run: String, provider: ProviderID, _ updates: [(id: Int, update: PairUpdate)], intent: Int64, outcome: IntentOutcome, now: Date
+        run: String, provider: ProviderID, _ updates: [(id: Int, update: PairUpdate)], intent: Int64, outcome: IntentOutcome, now: Date,
+        sent: Date? = nil
     ) throws {
         try pool.write { db in
             if !updates.isEmpty, let runID = try Self.runID(db, run) {
@@ -1042,8 +1043,37 @@ extension Ledger {
                     try due.step()
                 }
             }
+            try Self.settle(db, intent: intent, outcome: outcome, now: now, sent: sent)
+        }
+    }
+
+    /// Settles an intent; `sent`, when the request left later than the intent was committed (a lane commits the
+    /// next intent while the request before it is on the wire), becomes its start, which the report's latencies
+    /// and throughput are measured from.
+    private static func settle(_ db: Database, intent: Int64, outcome: IntentOutcome?, now: Date, sent: Date?) throws {
+        if let sent {
+            try db.cachedStatement(sql: "UPDATE intents SET settled_at = ?, outcome = ?, created_at = ? WHERE id = ?").execute(
+                arguments: [now.timeIntervalSince1970, outcome, sent.timeIntervalSince1970, intent])
+        } else {
             try db.cachedStatement(sql: "UPDATE intents SET settled_at = ?, outcome = ? WHERE id = ?").execute(
                 arguments: [now.timeIntervalSince1970, outcome, intent])
+        }
+    }
+
+    /// Takes back the intent of a create that never left (committed ahead of its request, then the lane stopped):
+    /// its pairs are pending again, as before ``beginSend(run:provider:pairs:now:)``, and the intent is gone, since
+    /// no request was made. Only pairs still `sending` under this intent are touched.
+    func withdrawSend(run: String, provider: ProviderID, intent: Int64, now: Date) throws {
+        try pool.write { db in
+            if let runID = try Self.runID(db, run) {
+                try db.execute(
+                    sql: """
+                        UPDATE pairs SET state = ?, attempts = MAX(attempts - 1, 0), intent = NULL, updated_at = ?
+                        WHERE run_id = ? AND provider = ? AND state = ? AND intent = ?
+                        """,
+                    arguments: [PairState.pending, now.timeIntervalSince1970, runID, provider.rawValue, PairState.sending, intent])
+            }
+            try db.execute(sql: "DELETE FROM intents WHERE id = ? AND settled_at IS NULL", arguments: [intent])
         }
     }
 

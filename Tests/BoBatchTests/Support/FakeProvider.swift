@@ -18,8 +18,12 @@ final class FakeProvider: Provider, @unchecked Sendable {
     private var busyScript: [BusyState] = []
     var bad: Set<String> = []
     var supportsLookup = true
+    /// Called with each submit's index and domains before it is handled: a test looks at the ledger while the
+    /// request is "on the wire".
+    var beforeSubmit: (@Sendable (Int, [String]) async -> Void)?
     /// Submits this provider received, each as its list of domains.
     private(set) var submits: [[String]] = []
+    private var hooked = 0
     private(set) var lookups = 0
     /// Effective creates per domain (a create that added it).
     private(set) var creates: [String: Int] = [:]
@@ -36,7 +40,13 @@ final class FakeProvider: Provider, @unchecked Sendable {
     func place(_ names: [String]) { lock.withLock { for n in names { held.insert(DomainName(validatedASCII: n)); creates[n, default: 0] += 1 } } }
 
     func submit(_ items: [BackorderItem]) async -> SubmitResult {
-        lock.withLock {
+        if let beforeSubmit {
+            let index = lock.withLock { submits.count + hooked }
+            lock.withLock { hooked += 1 }
+            await beforeSubmit(index, items.map(\.domain.ascii))
+            lock.withLock { hooked -= 1 }
+        }
+        return lock.withLock {
             submits.append(items.map(\.domain.ascii))
             if !script.isEmpty { return script.removeFirst() }
             for item in items {
@@ -97,5 +107,19 @@ enum TestPaths {
         let path = (NSTemporaryDirectory() as NSString).appendingPathComponent("\(label)-\(UUID().uuidString)")
         try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         return path
+    }
+}
+
+/// A value that test closures running on other tasks write and the test reads afterwards.
+final class Locked<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Value
+
+    init(_ value: Value) { self.value = value }
+
+    func withLock<T>(_ body: (inout Value) throws -> T) rethrows -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body(&value)
     }
 }
