@@ -152,6 +152,10 @@ import Testing
         // Three requests, three intents, each started when its request left (not when it was committed).
         let intents = try ledger.reportIntents(run: run)
         #expect(intents.count == 3 && intents.allSatisfy { $0.outcome == .settled })
+        if intents.count == 3, let settled = intents[1].settledAt {
+            // Request 3's intent was committed while request 2 was on the wire; the report times it from its send.
+            #expect(intents[2].createdAt >= settled, "request 3 timed from its commit: \(intents)")
+        }
     }
 
     /// A provider that cannot be asked what it holds (DNSPod) gets neither: a kill between the answer and its
