@@ -187,7 +187,7 @@ final class ResultDirectory {
     /// Makes each temporary name of this flush new without asking the kernel for randomness per file.
     private var counter = UInt32.random(in: 0...UInt32.max)
     /// False once the file system or the kernel refused a nameless file (no `O_TMPFILE`, or `linkat` of one
-    /// allowed only to root): the rest of the flush takes the temporary name at once.
+    /// allowed only to root), or a name was found taken: the rest of the flush takes the temporary name at once.
     private var unnamedWorks = true
 
     init(path: String) {
@@ -264,8 +264,10 @@ final class ResultDirectory {
         }
         guard bo_batch_link_unnamed(file, fd, name) == 0 else {
             // EEXIST: the name is taken, which the rename replaces; anything else: linkat of a nameless file is
-            // not allowed here (ENOENT before Linux 6.10 for all but root) or not supported.
-            if errno != EEXIST { unnamedWorks = false }
+            // not allowed here (ENOENT before Linux 6.10 for all but root) or not supported. Either way the rest
+            // of the flush takes the temporary name: a directory holding files this ledger does not know of (an
+            // earlier ledger's) would otherwise pay both ways for each of them.
+            unnamedWorks = false
             Glibc.close(file)
             return false
         }
