@@ -82,22 +82,28 @@ public struct ResultWriter: Sendable {
             guard let last = batch.last else { break }
             after = last.domain
             attempted += batch.count
-            var done: [DomainResultRow] = []
-            done.reserveCapacity(batch.count)
-            for entry in batch {
+            // The rows whose file failed, by index: nearly always none, and the written mark then takes the page as
+            // read instead of a copy of every row.
+            var failed: [Int] = []
+            for (index, entry) in batch.enumerated() {
                 let name = Self.fileName(for: entry.domain)
                 encoder.encode(entry, run: run)
                 do {
                     try target.write(encoder.bytes, to: name, replacing: entry.written > 0)
-                    done.append(entry)
                     if name.utf8.count != entry.domain.utf8.count + 5 { removeUnshortenedFile(of: entry.domain) }
                 } catch var failure {
                     failure.domain = entry.domain
                     report.record(failure)
+                    failed.append(index)
                 }
             }
-            try ledger.markWritten(run: run, done)
-            report.written += done.count
+            if failed.isEmpty {
+                try ledger.markWritten(run: run, batch)
+            } else {
+                let skip = Set(failed)
+                try ledger.markWritten(run: run, batch.indices.filter { !skip.contains($0) }.map { batch[$0] })
+            }
+            report.written += batch.count - failed.count
             if batch.count < limit { break }
         }
         return report
