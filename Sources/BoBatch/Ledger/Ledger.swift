@@ -1607,18 +1607,33 @@ extension Ledger {
     public func fateCounts(run: String) throws -> [ProviderID: [Fate: Int]] {
         try pool.read { db in
             guard let runID = try Self.runID(db, run) else { return [:] }
+            // The placed pairs counted from the state index alone, then the fates recorded for them: an order with
+            // no fate yet is waiting. One LEFT JOIN of every placed pair into `fates` did the same with a lookup per
+            // pair, most of them for a fate that is not there (a submit's report.html: 5 ms of 10,000 domains).
+            let placed = "(\(Self.sql(.accepted)), \(Self.sql(.already)))"
+            var waiting: [String: Int] = [:]
+            for row in try Row.fetchAll(
+                db, sql: "SELECT provider, COUNT(*) FROM pairs WHERE run_id = ? AND state IN \(placed) GROUP BY provider", arguments: [runID]) {
+                waiting[row[0], default: 0] += row[1] as Int
+            }
             var out: [ProviderID: [Fate: Int]] = [:]
             for row in try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT p.provider, COALESCE(f.fate, 'waiting') AS fate, COUNT(*) AS n FROM pairs p
-                    LEFT JOIN fates f ON f.run_id = p.run_id AND f.provider = p.provider AND f.id = p.id
-                    WHERE p.run_id = ? AND p.state IN (\(Self.sql(.accepted)), \(Self.sql(.already)))
-                    GROUP BY p.provider, COALESCE(f.fate, 'waiting')
+                    SELECT f.provider, f.fate, COUNT(*) FROM fates f
+                    JOIN pairs p ON p.run_id = f.run_id AND p.provider = f.provider AND p.id = f.id
+                    WHERE f.run_id = ? AND p.state IN \(placed)
+                    GROUP BY f.provider, f.fate
                     """,
                 arguments: [runID]) {
-                guard let p = ProviderID(rawValue: row["provider"]), let f = Fate(rawValue: row["fate"]) else { continue }
-                out[p, default: [:]][f] = row["n"]
+                let provider: String = row[0], n: Int = row[2]
+                waiting[provider, default: 0] -= n
+                guard let p = ProviderID(rawValue: provider), let f = Fate(rawValue: row[1]) else { continue }
+                out[p, default: [:]][f, default: 0] += n
+            }
+            for (provider, n) in waiting where n > 0 {
+                guard let p = ProviderID(rawValue: provider) else { continue }
+                out[p, default: [:]][.waiting, default: 0] += n
             }
             return out
         }
