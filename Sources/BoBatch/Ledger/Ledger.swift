@@ -1186,15 +1186,16 @@ extension Ledger {
             var results: [DomainResultRow] = []
             var ids: [Int64] = []
             var index: [Int64: Int] = [:]
+            // Statements cached: a flush reads a page of a thousand domains at a time, and preparing its three
+            // statements anew per page (GRDB's authorizer included) was 7 % of the read.
             let rows = try Row.fetchCursor(
-                db,
-                sql: """
+                db.cachedStatement(sql: """
                     SELECT n.domain, n.id, n.version, d.input, d.source, d.drop_time, d.email, n.written, r.changes FROM names n
                     JOIN domains d ON d.run_id = n.run_id AND d.id = n.id
                     LEFT JOIN result_due r ON r.run_id = n.run_id AND r.id = n.id
                     WHERE n.run_id = ? AND n.domain > ? AND ((n.written < n.version AND n.version > ?) OR r.changes IS NOT NULL)
                     ORDER BY n.domain LIMIT ?
-                    """,
+                    """),
                 arguments: [runID, afterDomain, movedOnly ? 1 : 0, limit])
             while let row = try rows.next() {
                 let id: Int64 = row[1]
@@ -1211,9 +1212,9 @@ extension Ledger {
             // four of them absent in a one-provider run).
             let idList = "[" + ids.map(String.init).joined(separator: ",") + "]"
             let pairs = try Row.fetchCursor(
-                db,
-                sql: "SELECT id, provider, state, attempts, code, message, reference, updated_at FROM pairs "
-                    + "WHERE run_id = ?1 AND provider IN (SELECT provider FROM run_providers WHERE run_id = ?1) AND id IN (SELECT value FROM json_each(?2))",
+                db.cachedStatement(
+                    sql: "SELECT id, provider, state, attempts, code, message, reference, updated_at FROM pairs "
+                        + "WHERE run_id = ?1 AND provider IN (SELECT provider FROM run_providers WHERE run_id = ?1) AND id IN (SELECT value FROM json_each(?2))"),
                 arguments: [runID, idList])
             while let p = try pairs.next() {
                 guard let i = index[p[0] as Int64] else { continue }
@@ -1224,9 +1225,9 @@ extension Ledger {
             }
             // Fates: only pairs a refresh or a cancel has spoken about have one (none at all before the first refresh).
             let fates = try Row.fetchCursor(
-                db,
-                sql: "SELECT id, provider, fate, detail, price, currency, frozen, ends_at, changed_at, checked_at FROM fates "
-                    + "WHERE run_id = ?1 AND provider IN (SELECT provider FROM run_providers WHERE run_id = ?1) AND id IN (SELECT value FROM json_each(?2))",
+                db.cachedStatement(
+                    sql: "SELECT id, provider, fate, detail, price, currency, frozen, ends_at, changed_at, checked_at FROM fates "
+                        + "WHERE run_id = ?1 AND provider IN (SELECT provider FROM run_providers WHERE run_id = ?1) AND id IN (SELECT value FROM json_each(?2))"),
                 arguments: [runID, idList])
             while let f = try fates.next() {
                 guard let i = index[f[0] as Int64], let fate = Fate(rawValue: f[2]) else { continue }
@@ -1238,7 +1239,7 @@ extension Ledger {
                     changedAt: Date(timeIntervalSince1970: f[8]), checkedAt: Date(timeIntervalSince1970: f[9]))
             }
             // A prepared provider without a row for the domain: pending since the provider was added to the run.
-            for rp in try Row.fetchAll(db, sql: "SELECT provider, added_at, through FROM run_providers WHERE run_id = ?", arguments: [runID]) {
+            for rp in try Row.fetchAll(db.cachedStatement(sql: "SELECT provider, added_at, through FROM run_providers WHERE run_id = ?"), arguments: [runID]) {
                 let provider: String = rp["provider"]
                 let through: Int64 = rp["through"]
                 let added = Date(timeIntervalSince1970: rp["added_at"])
@@ -1636,18 +1637,33 @@ extension Ledger {
     public func fateCounts(run: String) throws -> [ProviderID: [Fate: Int]] {
         try pool.read { db in
             guard let runID = try Self.runID(db, run) else { return [:] }
+            // The placed pairs counted from the state index alone, then the fates recorded for them: an order with
+            // no fate yet is waiting. One LEFT JOIN of every placed pair into `fates` did the same with a lookup per
+            // pair, most of them for a fate that is not there (a submit's report.html: 5 ms of 10,000 domains).
+            let placed = "(\(Self.sql(.accepted)), \(Self.sql(.already)))"
+            var waiting: [String: Int] = [:]
+            for row in try Row.fetchAll(
+                db, sql: "SELECT provider, COUNT(*) FROM pairs WHERE run_id = ? AND state IN \(placed) GROUP BY provider", arguments: [runID]) {
+                waiting[row[0], default: 0] += row[1] as Int
+            }
             var out: [ProviderID: [Fate: Int]] = [:]
             for row in try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT p.provider, COALESCE(f.fate, 'waiting') AS fate, COUNT(*) AS n FROM pairs p
-                    LEFT JOIN fates f ON f.run_id = p.run_id AND f.provider = p.provider AND f.id = p.id
-                    WHERE p.run_id = ? AND p.state IN (\(Self.sql(.accepted)), \(Self.sql(.already)))
-                    GROUP BY p.provider, COALESCE(f.fate, 'waiting')
+                    SELECT f.provider, f.fate, COUNT(*) FROM fates f
+                    JOIN pairs p ON p.run_id = f.run_id AND p.provider = f.provider AND p.id = f.id
+                    WHERE f.run_id = ? AND p.state IN \(placed)
+                    GROUP BY f.provider, f.fate
                     """,
                 arguments: [runID]) {
-                guard let p = ProviderID(rawValue: row["provider"]), let f = Fate(rawValue: row["fate"]) else { continue }
-                out[p, default: [:]][f] = row["n"]
+                let provider: String = row[0], n: Int = row[2]
+                waiting[provider, default: 0] -= n
+                guard let p = ProviderID(rawValue: provider), let f = Fate(rawValue: row[1]) else { continue }
+                out[p, default: [:]][f, default: 0] += n
+            }
+            for (provider, n) in waiting where n > 0 {
+                guard let p = ProviderID(rawValue: provider) else { continue }
+                out[p, default: [:]][.waiting, default: 0] += n
             }
             return out
         }

@@ -82,22 +82,28 @@ public struct ResultWriter: Sendable {
             guard let last = batch.last else { break }
             after = last.domain
             attempted += batch.count
-            var done: [DomainResultRow] = []
-            done.reserveCapacity(batch.count)
-            for entry in batch {
+            // The rows whose file failed, by index: nearly always none, and the written mark then takes the page as
+            // read instead of a copy of every row.
+            var failed: [Int] = []
+            for (index, entry) in batch.enumerated() {
                 let name = Self.fileName(for: entry.domain)
                 encoder.encode(entry, run: run)
                 do {
                     try target.write(encoder.bytes, to: name, replacing: entry.written > 0)
-                    done.append(entry)
                     if name.utf8.count != entry.domain.utf8.count + 5 { removeUnshortenedFile(of: entry.domain) }
                 } catch var failure {
                     failure.domain = entry.domain
                     report.record(failure)
+                    failed.append(index)
                 }
             }
-            try ledger.markWritten(run: run, done)
-            report.written += done.count
+            if failed.isEmpty {
+                try ledger.markWritten(run: run, batch)
+            } else {
+                let skip = Set(failed)
+                try ledger.markWritten(run: run, batch.indices.filter { !skip.contains($0) }.map { batch[$0] })
+            }
+            report.written += batch.count - failed.count
             if batch.count < limit { break }
         }
         return report
@@ -175,8 +181,9 @@ public struct ResultWriter: Sendable {
 
 /// The results directory, opened once per flush: each file is then `openat` (a fresh temporary name,
 /// `O_CREAT | O_EXCL`, mode 0644 less the umask), one `write`, `close`, `renameat` over its name: four system
-/// calls, each walking one name instead of the whole path. No fsync: the ledger is the source of truth, and a
-/// file lost to a power cut is written again from it by the next run.
+/// calls, each walking one name instead of the whole path. A file whose name is new is made nameless instead
+/// (`O_TMPFILE`), written, and given its name by `linkat` once whole (see ``writeUnnamed(_:to:)``). No fsync: the
+/// ledger is the source of truth, and a file lost to a power cut is written again from it by the next run.
 final class ResultDirectory {
     let path: String
     /// -1 when the directory cannot be opened (deleted during a run): the whole paths are then used, so each
@@ -185,6 +192,9 @@ final class ResultDirectory {
     private let temporaryPrefix: String
     /// Makes each temporary name of this flush new without asking the kernel for randomness per file.
     private var counter = UInt32.random(in: 0...UInt32.max)
+    /// False once the file system or the kernel refused a nameless file (no `O_TMPFILE`, or `linkat` of one
+    /// allowed only to root), or a name was found taken: the rest of the flush takes the temporary name at once.
+    private var unnamedWorks = true
 
     init(path: String) {
         self.path = path
@@ -205,6 +215,7 @@ final class ResultDirectory {
     /// most 35 bytes), and lives in the same directory, so the rename stays atomic.
     /// `replacing`: the file was probably written before (see the exchange below).
     func write(_ bytes: [UInt8], to name: String, replacing: Bool = false) throws(ResultFileFailure) {
+        if !replacing, unnamedWorks, fd >= 0, try writeUnnamed(bytes, to: name) { return }
         let base = fd >= 0 ? fd : AT_FDCWD
         let target = fd >= 0 ? name : full(name)
         var temp = ""
@@ -220,18 +231,7 @@ final class ResultDirectory {
         guard file >= 0 else {
             throw ResultFileFailure(file: full(name), error: "cannot create a temporary file in \(path): \(String(cString: strerror(errno)))")
         }
-        let writeError = bytes.withUnsafeBytes { buffer -> String? in
-            var offset = 0
-            while offset < buffer.count {
-                let n = Glibc.write(file, buffer.baseAddress! + offset, buffer.count - offset)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    return String(cString: strerror(errno))
-                }
-                offset += n
-            }
-            return nil
-        }
+        let writeError = Self.writeAll(bytes, to: file)
         // ENOSPC and EDQUOT may only show at close on network file systems.
         let closeError = Glibc.close(file) != 0 ? String(cString: strerror(errno)) : nil
         guard writeError == nil, closeError == nil else {
@@ -250,6 +250,56 @@ final class ResultDirectory {
             let reason = String(cString: strerror(errno))
             unlinkat(base, temp, 0)
             throw ResultFileFailure(file: full(name), error: reason)
+        }
+    }
+
+    /// A file whose name is free, written nameless and then named: `openat(O_TMPFILE)`, `write`, `linkat`, `close`.
+    /// The name appears only once the file is whole, and a crash before that leaves nothing behind; the kernel
+    /// skips the temporary name's entry and the rename (on tmpfs 6 µs of CPU a file instead of 7.7; on ext4 about
+    /// half, as a rename of a fresh file makes ext4 order its data). False (nothing written, nothing left) when
+    /// the name is taken (a file left from an earlier ledger) or the system cannot: the temporary name then does it.
+    private func writeUnnamed(_ bytes: [UInt8], to name: String) throws(ResultFileFailure) -> Bool {
+        let file = bo_batch_open_unnamed(fd)
+        guard file >= 0 else {
+            if errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL { unnamedWorks = false }
+            return false
+        }
+        if let writeError = Self.writeAll(bytes, to: file) {
+            Glibc.close(file)
+            throw ResultFileFailure(file: full(name), error: writeError)
+        }
+        guard bo_batch_link_unnamed(file, fd, name) == 0 else {
+            // EEXIST: the name is taken, which the rename replaces; anything else: linkat of a nameless file is
+            // not allowed here (ENOENT before Linux 6.10 for all but root) or not supported. Either way the rest
+            // of the flush takes the temporary name: a directory holding files this ledger does not know of (an
+            // earlier ledger's) would otherwise pay both ways for each of them.
+            unnamedWorks = false
+            Glibc.close(file)
+            return false
+        }
+        // ENOSPC and EDQUOT may only show at close on network file systems (which have no O_TMPFILE so far):
+        // the name, new, goes again rather than stand for a file that may be short.
+        guard Glibc.close(file) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlinkat(fd, name, 0)
+            throw ResultFileFailure(file: full(name), error: reason)
+        }
+        return true
+    }
+
+    /// Writes all of `bytes` to `file`; the system's reason when it cannot.
+    private static func writeAll(_ bytes: [UInt8], to file: Int32) -> String? {
+        bytes.withUnsafeBytes { buffer -> String? in
+            var offset = 0
+            while offset < buffer.count {
+                let n = Glibc.write(file, buffer.baseAddress! + offset, buffer.count - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    return String(cString: strerror(errno))
+                }
+                offset += n
+            }
+            return nil
         }
     }
 }
