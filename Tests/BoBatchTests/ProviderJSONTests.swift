@@ -27,7 +27,7 @@ import Testing
         "\"" + text.unicodeScalars.map { $0.value < 0x20 || $0.value > 0x7E ? "\\u{\(String($0.value, radix: 16))}" : String($0) }.joined() + "\""
     }
 
-    static func expectSame(_ body: String, sourceLocation: SourceLocation = #_sourceLocation) {
+    static func expectSame(_ body: String, sourceLocation: Testing.SourceLocation = #_sourceLocation) {
         let bytes = Array(body.utf8)
         let foundation = try? JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])
         #expect(canonical(ProviderJSON.parse(bytes)) == canonical(foundation), "\(body)", sourceLocation: sourceLocation)
