@@ -89,27 +89,30 @@ extension CurlTransport {
     /// bookkeeping, and this runs for every header line of every answer.
     static func record(headerLine: String, into headers: inout [String: String]) {
         var line = headerLine
-        line.withUTF8 { bytes in
-            if bytes.starts(with: "HTTP/".utf8) {
-                headers.removeAll()
-                return
-            }
-            guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")) else { return }
-            func isSpace(_ b: UInt8) -> Bool { b == 32 || b == 9 || b == 13 || b == 10 }
-            func trimmed(_ range: Range<Int>) -> Range<Int> {
-                var lower = range.lowerBound, upper = range.upperBound
-                while lower < upper, isSpace(bytes[lower]) { lower += 1 }
-                while upper > lower, isSpace(bytes[upper - 1]) { upper -= 1 }
-                return lower..<upper
-            }
-            let nameRange = trimmed(0..<colon)
-            guard !nameRange.isEmpty else { return }
-            let name = String(unsafeUninitializedCapacity: nameRange.count) { out in
-                for (i, b) in bytes[nameRange].enumerated() { out[i] = (b >= 65 && b <= 90) ? b + 32 : b }
-                return nameRange.count
-            }
-            headers[name] = String(decoding: UnsafeBufferPointer(rebasing: bytes[trimmed((colon + 1)..<bytes.count)]), as: UTF8.self)
+        line.withUTF8 { record(headerBytes: $0, into: &headers) }
+    }
+
+    /// ``record(headerLine:into:)`` straight from libcurl's buffer, with no string made of the whole line.
+    static func record(headerBytes bytes: UnsafeBufferPointer<UInt8>, into headers: inout [String: String]) {
+        if bytes.starts(with: "HTTP/".utf8) {
+            headers.removeAll()
+            return
         }
+        guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")) else { return }
+        func isSpace(_ b: UInt8) -> Bool { b == 32 || b == 9 || b == 13 || b == 10 }
+        func trimmed(_ range: Range<Int>) -> Range<Int> {
+            var lower = range.lowerBound, upper = range.upperBound
+            while lower < upper, isSpace(bytes[lower]) { lower += 1 }
+            while upper > lower, isSpace(bytes[upper - 1]) { upper -= 1 }
+            return lower..<upper
+        }
+        let nameRange = trimmed(0..<colon)
+        guard !nameRange.isEmpty else { return }
+        let name = String(unsafeUninitializedCapacity: nameRange.count) { out in
+            for (i, b) in bytes[nameRange].enumerated() { out[i] = (b >= 65 && b <= 90) ? b + 32 : b }
+            return nameRange.count
+        }
+        headers[name] = String(decoding: UnsafeBufferPointer(rebasing: bytes[trimmed((colon + 1)..<bytes.count)]), as: UTF8.self)
     }
 
     /// Header injection guard: a CR or LF would let a value smuggle extra headers or a second request.
@@ -440,10 +443,9 @@ private final class TransferPerformer {
             let state = Unmanaged<TransferState>.fromOpaque(context!).takeUnretainedValue()
             let length = size * count
             guard length > 0, let data else { return length }
-            let line = data.withMemoryRebound(to: UInt8.self, capacity: length) {
-                String(decoding: UnsafeBufferPointer(start: $0, count: length), as: UTF8.self)
+            data.withMemoryRebound(to: UInt8.self, capacity: length) {
+                CurlTransport.record(headerBytes: UnsafeBufferPointer(start: $0, count: length), into: &state.headers)
             }
-            CurlTransport.record(headerLine: line, into: &state.headers)
             return length
         })
         check(bb_curl_setopt_ptr(handle, CURLOPT_HEADERDATA, state))

@@ -1,6 +1,7 @@
 import Foundation
 import CSQLiteConfig
 import GRDB
+import Synchronization
 #if canImport(GRDBSQLite)
 import GRDBSQLite
 #else
@@ -14,6 +15,8 @@ public final class Ledger: Sendable {
     public let path: String
     /// Nobody else runs SQL: every query is a named method here, so the schema and its vocabulary stay in this file.
     private let pool: DatabasePool
+    /// Run ids the lanes' hot path has seen in a transaction that committed (see ``laneWrite(run:_:)``).
+    private let committedRunIDs = Mutex<[String: Int64]>([:])
 
     public convenience init(directory: String) throws {
         try self.init(directory: directory, migratingUpTo: nil)
@@ -933,11 +936,15 @@ extension Ledger {
     /// a chunk being consecutive in input order), one cached statement per row; no lookup by name, and no
     /// multi-row statement that would need a statement journal; bound through ``HotStatement``.
     func beginSend(run: String, provider: ProviderID, pairs: [(id: Int, domain: DomainName)], now: Date) throws -> Int64 {
-        try pool.write { db in
-            try db.cachedStatement(sql: "INSERT INTO intents(run, provider, domains, created_at) VALUES (?, ?, ?, ?)").execute(
-                arguments: [run, provider.rawValue, pairs.map(\.domain.ascii).joined(separator: ","), now.timeIntervalSince1970])
+        try laneWrite(run: run) { db, runID in
+            let insert = HotStatement(try db.cachedStatement(sql: "INSERT INTO intents(run, provider, domains, created_at) VALUES (?1, ?2, ?3, ?4)"))
+            try insert.bind(run, at: 1)
+            try insert.bind(provider.rawValue, at: 2)
+            try insert.bind(pairs.count == 1 ? pairs[0].domain.ascii : pairs.map(\.domain.ascii).joined(separator: ","), at: 3)
+            try insert.bind(now.timeIntervalSince1970, at: 4)
+            try insert.step()
             let intent = db.lastInsertedRowID
-            guard let runID = try Self.runID(db, run) else { return intent }
+            guard let runID else { return intent }
             // A pending pair may have no row yet: its first send makes it.
             let upsert = HotStatement(try db.cachedStatement(sql: """
                 INSERT INTO pairs(run_id, provider, id, state, intent, attempts, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6)
@@ -999,8 +1006,8 @@ extension Ledger {
         run: String, provider: ProviderID, _ updates: [(id: Int, update: PairUpdate)], intent: Int64, outcome: IntentOutcome, now: Date,
         sent: Date? = nil
     ) throws {
-        try pool.write { db in
-            if !updates.isEmpty, let runID = try Self.runID(db, run) {
+        try laneWrite(run: run) { db, runID in
+            if !updates.isEmpty, let runID {
                 // The intent made every row of the chunk, so an UPDATE by primary key finds it (cheaper than an
                 // upsert, which first tries to insert); the upsert stays for a row that is somehow not there.
                 let update = HotStatement(try db.cachedStatement(sql: """
@@ -1051,13 +1058,14 @@ extension Ledger {
     /// next intent while the request before it is on the wire), becomes its start, which the report's latencies
     /// and throughput are measured from.
     private static func settle(_ db: Database, intent: Int64, outcome: IntentOutcome?, now: Date, sent: Date?) throws {
-        if let sent {
-            try db.cachedStatement(sql: "UPDATE intents SET settled_at = ?, outcome = ?, created_at = ? WHERE id = ?").execute(
-                arguments: [now.timeIntervalSince1970, outcome, sent.timeIntervalSince1970, intent])
-        } else {
-            try db.cachedStatement(sql: "UPDATE intents SET settled_at = ?, outcome = ? WHERE id = ?").execute(
-                arguments: [now.timeIntervalSince1970, outcome, intent])
-        }
+        let settle = HotStatement(try db.cachedStatement(sql: sent == nil
+            ? "UPDATE intents SET settled_at = ?1, outcome = ?2 WHERE id = ?3"
+            : "UPDATE intents SET settled_at = ?1, outcome = ?2, created_at = ?4 WHERE id = ?3"))
+        try settle.bind(now.timeIntervalSince1970, at: 1)
+        try settle.bind(outcome?.rawValue, at: 2)
+        try settle.bind(intent, at: 3)
+        if let sent { try settle.bind(sent.timeIntervalSince1970, at: 4) }
+        try settle.step()
     }
 
     /// Takes back the intent of a create that never left (committed ahead of its request, then the lane stopped):
@@ -1075,6 +1083,35 @@ extension Ledger {
             }
             try db.execute(sql: "DELETE FROM intents WHERE id = ? AND settled_at IS NULL", arguments: [intent])
         }
+    }
+
+    /// One write transaction of a lane's hot path (an intent, an answer), given the run's id (nil when the run is
+    /// unknown).
+    ///
+    /// Two costs GRDB's `write` adds to every one of these small commits are cut here: GRDB compiles its
+    /// `BEGIN IMMEDIATE TRANSACTION` and `COMMIT TRANSACTION` anew for every transaction (through its authorizer),
+    /// here they are cached statements; and the run's id, looked up by name in every transaction, comes from
+    /// `committedRunIDs` once a transaction that read it has committed. Only then: an id read (or made) in a
+    /// transaction that rolls back is never remembered, and runs are never deleted, so a remembered id stays the
+    /// run's. An error rolls the transaction back, as `write` does.
+    private func laneWrite<T>(run: String, _ body: (Database, Int64?) throws -> T) throws -> T {
+        let known = committedRunIDs.withLock { $0[run] }
+        var read: Int64?
+        let value = try pool.writeWithoutTransaction { db -> T in
+            try db.cachedStatement(sql: "BEGIN IMMEDIATE TRANSACTION").execute()
+            do {
+                let runID = try known ?? Self.runID(db, run)
+                let value = try body(db, runID)
+                try db.cachedStatement(sql: "COMMIT TRANSACTION").execute()
+                read = runID
+                return value
+            } catch {
+                if db.isInsideTransaction { try? db.rollback() }
+                throw error
+            }
+        }
+        if known == nil, let read { committedRunIDs.withLock { $0[run] = read } }
+        return value
     }
 
     // MARK: the last invocation's exit facts

@@ -26,7 +26,7 @@ struct GnameAnswer: Sendable, Equatable {
 
     /// Nil when the body is not a JSON object carrying `code` or `msg`.
     static func parse(_ body: [UInt8]) -> GnameAnswer? {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(body), options: [.fragmentsAllowed]),
+        guard let object = ProviderJSON.parse(body),
             let root = object as? [String: Any]
         else { return nil }
         let code = int(root["code"])

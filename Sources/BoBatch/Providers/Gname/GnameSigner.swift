@@ -43,7 +43,12 @@ enum GnameSigner {
 
     /// Uppercase hex MD5 of the signing string.
     static func token(_ fields: [String: String], appKey: String) -> String {
-        let digest = Insecure.MD5.hash(data: Array(signingString(fields, appKey: appKey).utf8))
+        token(pairs: encodedPairs(fields), appKey: appKey)
+    }
+
+    /// ``token(_:appKey:)`` of fields already encoded by ``encodedPairs(_:)``.
+    private static func token(pairs: [String], appKey: String) -> String {
+        let digest = Insecure.MD5.hash(data: Array((pairs.joined(separator: "&") + appKey).utf8))
         // By table rather than `String(format:)`, which costs a Foundation format parse per byte on every call.
         let hex = Array("0123456789ABCDEF".utf8)
         var out: [UInt8] = []
@@ -56,7 +61,9 @@ enum GnameSigner {
     }
 
     /// The `application/x-www-form-urlencoded` body: the signed pairs, then `gntoken`.
+    /// The pairs are encoded once, for the signature and the body alike.
     static func formBody(_ fields: [String: String], appKey: String) -> String {
-        (encodedPairs(fields) + ["gntoken=\(token(fields, appKey: appKey))"]).joined(separator: "&")
+        let pairs = encodedPairs(fields)
+        return (pairs + ["gntoken=\(token(pairs: pairs, appKey: appKey))"]).joined(separator: "&")
     }
 }

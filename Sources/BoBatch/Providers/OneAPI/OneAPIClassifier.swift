@@ -206,7 +206,7 @@ enum OneAPIClassifier {
     }
 
     private static func nonEmpty(_ text: String?) -> String? {
-        guard let trimmed = text?.trimmingCharacters(in: .whitespaces), !trimmed.isEmpty else { return nil }
+        guard let text, case let trimmed = ISPAPIResponse.trimmed(text, .whitespaces), !trimmed.isEmpty else { return nil }
         return trimmed
     }
 }

@@ -31,7 +31,7 @@ struct YayAnswer: Sendable, Equatable {
 
     /// Nil when the body is not JSON (an object, or a bare list of back-orders).
     static func parse(_ body: [UInt8]) -> YayAnswer? {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(body), options: [.fragmentsAllowed]) else { return nil }
+        guard let object = ProviderJSON.parse(body) else { return nil }
         if let list = object as? [Any] {
             let entries = list.compactMap { ($0 as? [String: Any]).flatMap(entry) }
             return YayAnswer(uuid: entries.first?.uuid, entries: entries)
