@@ -1,4 +1,5 @@
 @testable import BoBatch
+@testable import BoBatchSandbox  // Locked
 import Foundation
 import Testing
 

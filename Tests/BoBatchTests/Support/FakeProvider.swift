@@ -109,17 +109,3 @@ enum TestPaths {
         return path
     }
 }
-
-/// A value that test closures running on other tasks write and the test reads afterwards.
-final class Locked<Value>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: Value
-
-    init(_ value: Value) { self.value = value }
-
-    func withLock<T>(_ body: (inout Value) throws -> T) rethrows -> T {
-        lock.lock()
-        defer { lock.unlock() }
-        return try body(&value)
-    }
-}
