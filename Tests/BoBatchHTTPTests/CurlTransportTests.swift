@@ -117,7 +117,9 @@ import Testing
         try await LoopbackHTTPServer.with({ request in
             request.path == "/warm" ? .text("warm") : .closeWithoutAnswer
         }) { server in
-            let transport = transport()
+            // Reuse must not depend on the clock: with the default idle limit for creates (2 s), a loaded machine
+            // pausing the test between the two requests made the create open a new connection (CI saw it).
+            let transport = CurlTransport(maxConcurrent: 1, userAgent: userAgent, maxIdleSecondsForCreates: 3600)
             let warm = try await transport.send(HTTPRequest(method: .get, url: server.baseURL + "/warm", idempotent: true))
             #expect(warm.status == 200)
             let error = await failure(transport, HTTPRequest(
@@ -183,6 +185,11 @@ import Testing
         }) { server in
             let transport = transport()
             _ = try await transport.send(HTTPRequest(method: .get, url: server.baseURL + "/warm", idempotent: true))
+            // The condition under test is a connection already closed when the create goes out: wait for the
+            // server's close (yielding, bounded), or on a loaded machine the create raced it (CI saw that).
+            let deadline = ContinuousClock.now + .seconds(10)
+            while server.closedConnectionCount < 1, ContinuousClock.now < deadline { await Task.yield() }
+            #expect(server.closedConnectionCount == 1)
             let created = try await transport.send(HTTPRequest(
                 method: .post, url: server.baseURL + "/create", body: Array("domain=a.com".utf8), idempotent: false))
             #expect(created.status == 201)

@@ -108,6 +108,8 @@ package final class LoopbackHTTPServer: Sendable {
 
     package var requests: [Request] { state.locked { $0.requests } }
     package var connectionCount: Int { state.locked { $0.connections } }
+    /// Connections that are closed on the server's side (by the server or by the client).
+    package var closedConnectionCount: Int { state.locked { $0.closedConnections } }
     package func requests(path: String) -> [Request] { requests.filter { $0.path == path } }
     package func requestCount(path: String) -> Int { requests(path: path).count }
 
@@ -147,6 +149,7 @@ package final class LoopbackHTTPServer: Sendable {
         struct Values {
             var requests: [Request] = []
             var connections = 0
+            var closedConnections = 0
             var waiting: [String: [@Sendable () -> Void]] = [:]
         }
 
@@ -203,6 +206,11 @@ package final class LoopbackHTTPServer: Sendable {
 
         func errorCaught(context: ChannelHandlerContext, error: any Error) {
             context.close(promise: nil)
+        }
+
+        func channelInactive(context: ChannelHandlerContext) {
+            state.locked { $0.closedConnections += 1 }
+            context.fireChannelInactive()
         }
 
         private func perform(_ reply: Reply, for request: Request, context: ChannelHandlerContext) {
