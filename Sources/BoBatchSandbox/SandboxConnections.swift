@@ -51,6 +51,9 @@ struct SandboxChildChannel<Base: ServerChildChannel>: ServerChildChannel {
             }
         }.flatMap {
             base.setup(channel: channel, logger: logger)
+        }.flatMapThrowing { value in
+            try AnswerClockHandler.add(to: channel)
+            return value
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 
 /// What the sandbox saw, for tests and benchmarks (also served as JSON by `GET /_sandbox/stats`).
 ///
@@ -138,25 +139,26 @@ final class StatsRecorder: Sendable {
         state.withLock { $0.busyRejections[provider, default: 0] += 1 }
     }
 
-    /// A request of `provider` entered the server; hand the instant returned to ``end(_:began:)``.
-    func begin(_ provider: String) -> ContinuousClock.Instant {
-        let began = ContinuousClock.now
+    /// A request of `provider` entered the server at `arrived` (see ``ConnectionAnswerClock``).
+    func begin(_ provider: String, arrived: NIODeadline) {
+        let wall = Date().timeIntervalSince1970 - Self.seconds(.now() - arrived)
         state.withLock { stats in
             let now = stats.inFlight[provider, default: 0] + 1
             stats.inFlight[provider] = now
             stats.peakInFlight[provider] = max(stats.peakInFlight[provider, default: 0], now)
-            if stats.firstRequestAt[provider] == nil { stats.firstRequestAt[provider] = Date().timeIntervalSince1970 }
+            if stats.firstRequestAt[provider] == nil { stats.firstRequestAt[provider] = wall }
         }
-        return began
     }
 
-    func end(_ provider: String, began: ContinuousClock.Instant) {
-        let took = ContinuousClock.now - began
-        let seconds = Double(took.components.seconds) + Double(took.components.attoseconds) / 1e18
+    /// The answer to the request that arrived at `arrived` left now.
+    func end(_ provider: String, arrived: NIODeadline) {
+        let seconds = Self.seconds(.now() - arrived)
         state.withLock { stats in
             stats.inFlight[provider, default: 1] -= 1
             stats.lastAnswerAt[provider] = Date().timeIntervalSince1970
             stats.busySeconds[provider, default: 0] += seconds
         }
     }
+
+    private static func seconds(_ amount: TimeAmount) -> Double { Double(amount.nanoseconds) / 1e9 }
 }

@@ -185,7 +185,10 @@ struct SandboxDynadotTests {
             for i in 0..<2 {
                 let started = clock.now
                 let answer = try await client.get(dynadot.add(["busy\(i)-drop.com", "busy\(i)b-drop.com"]))
-                elapsed += clock.now - started
+                let took = clock.now - started
+                elapsed += took
+                // The connection holds the answer until its time (ConnectionAnswerClock): never earlier.
+                #expect(took >= .milliseconds(150), "answered after \(took)")
                 #expect(SandboxXMLProbe.value("SuccessCode", in: answer.text) == "0")
             }
             let stats = server.stats()
@@ -195,6 +198,24 @@ struct SandboxDynadotTests {
             #expect(busy >= 0.3, "busy \(busy)")
             #expect(busy <= seconds, "busy \(busy), client waited \(seconds)")
             #expect(stats.totalCreates("dynadot") == 4)
+        }
+    }
+
+    /// A client that closes after each request (Python's urllib sends `Connection: close`) gets its answer too:
+    /// the close waits for the held answer.
+    @Test func aHeldAnswerLeavesBeforeTheConnectionCloses() async throws {
+        let plan = FaultPlan(providers: ["dynadot": ProviderFaults(latency: .fixed(ms: 100))])
+        try await withSandbox(faults: plan) { server, client in
+            let dynadot = SandboxDynadotURL(server: server)
+            let clock = ContinuousClock()
+            for i in 0..<2 {
+                let started = clock.now
+                let answer = try await client.get(dynadot.add(["close\(i)-drop.com"]), headers: ["Connection": "close"])
+                let took = clock.now - started
+                #expect(SandboxXMLProbe.value("SuccessCode", in: answer.text) == "0", "\(answer.text)")
+                #expect(took >= .milliseconds(100), "answered after \(took)")
+            }
+            #expect(server.stats().totalCreates("dynadot") == 2)
         }
     }
 

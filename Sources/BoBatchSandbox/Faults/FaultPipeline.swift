@@ -74,6 +74,10 @@ struct PipelineOutcome {
     var response: Response
     /// The fault injected, if any.
     var fault: FaultKind?
+    /// When the answer leaves, if the connection holds it until then (``ConnectionAnswerClock``); nil when it
+    /// leaves as soon as it is returned. A fake that keeps an account busy while a request is processed frees it
+    /// then (``FaultPipeline/whenAnswered(_:context:_:)``), as a client sees it.
+    var answerAt: NIODeadline? = nil
 }
 
 /// Runs one request of a fake through latency, the hold gate and the chosen fault.
@@ -94,10 +98,21 @@ struct FaultPipeline: Sendable {
         context: SandboxRequestContext,
         process: () async throws -> Answer
     ) async throws -> PipelineOutcome {
-        let arrived = NIODeadline.now()
+        // From the moment its bytes reached the connection (``ConnectionAnswerClock``), not from when this task
+        // got them: the hand-off in between is the sandbox's own cost, not the client's.
+        let arrived = context.answerClock?.takeArrival() ?? NIODeadline.now()
         let decision = injector.decide(provider.name, kind: kind, account: account, contentKey: contentKey)
-        let began = stats.begin(provider.name)
-        defer { stats.end(provider.name, began: began) }
+        stats.begin(provider.name, arrived: arrived)
+        // Set when the answer is handed to the connection to leave at its time: it is busy until then.
+        var heldUntil: NIODeadline?
+        defer {
+            if let heldUntil {
+                let stats = stats, name = provider.name
+                context.channel.eventLoop.scheduleTask(deadline: heldUntil) { stats.end(name, arrived: arrived) }
+            } else {
+                stats.end(provider.name, arrived: arrived)
+            }
+        }
         // The latency is the request's time in the server, counted from its arrival, the fake's own work inside
         // it: the answer leaves `latencyMs` after the request came in, however long the fake took on a loaded
         // machine. It used to be a sleep before the work, which made "50 ms" answer in 51-53 ms (the work, and
@@ -135,7 +150,14 @@ struct FaultPipeline: Sendable {
         }
 
         let answer = try await process()
-        try await waitForAnswerTime()
+        if decision.fault == nil, decision.latencyMs > 0, let clock = context.answerClock {
+            // The usual case: the connection writes the answer from its event loop's timer at its time, instead of
+            // this task waking at that time and handing the answer back (see ``ConnectionAnswerClock``).
+            clock.hold(until: answerAt)
+            heldUntil = answerAt
+        } else {
+            try await waitForAnswerTime()
+        }
 
         switch decision.fault {
         case .dropAfterProcessing:
@@ -152,8 +174,14 @@ struct FaultPipeline: Sendable {
             let response = provider.hostileResponse(variant: decision.variant, bytes: decision.hostileBodyBytes, normal: answer)
             return PipelineOutcome(response: response, fault: .hostileBody)
         default:
-            return PipelineOutcome(response: answer.response, fault: nil)
+            return PipelineOutcome(response: answer.response, fault: nil, answerAt: heldUntil)
         }
+    }
+
+    /// Runs `body` once the answer of `outcome` has left (at once if it was not held).
+    func whenAnswered(_ outcome: PipelineOutcome?, context: SandboxRequestContext, _ body: @escaping @Sendable () -> Void) {
+        guard let at = outcome?.answerAt, at > .now() else { return body() }
+        context.channel.eventLoop.scheduleTask(deadline: at, body)
     }
 
     /// Closes the connection; the response returned is never written (the channel is gone).

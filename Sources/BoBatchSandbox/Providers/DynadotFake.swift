@@ -145,7 +145,12 @@ final class DynadotFake: FakeProvider {
                 stats.busyRejection(name)
                 return commandError(command, "another request is being processed").response
             }
-            defer { accounts.withLock { $0[key, default: Account()].processing -= 1 } }
+            // Busy until the answer leaves, which may be after this returns (``FaultPipeline/whenAnswered``).
+            var outcome: PipelineOutcome?
+            defer {
+                let accounts = accounts
+                pipeline.whenAnswered(outcome, context: context) { accounts.withLock { $0[key, default: Account()].processing -= 1 } }
+            }
 
             let domains = Self.domainList(query.value(caseInsensitive: "domain"))
             // A delete changes the account as a create does, so a fault plan's drops and 5xx apply to it too.
@@ -155,20 +160,21 @@ final class DynadotFake: FakeProvider {
             default: .lookup
             }
             var failed = false
-            let outcome = try await pipeline.run(self, kind: kind, command: command, account: key,
-                                                 contentKey: domains.joined(separator: ","), context: context) {
+            let answered = try await pipeline.run(self, kind: kind, command: command, account: key,
+                                                  contentKey: domains.joined(separator: ","), context: context) {
                 let (answer, ok) = process(command, key: key, domains: domains, query: query)
                 failed = !ok
                 return answer
             }
-            if failed || outcome.fault != nil {
+            outcome = answered
+            if failed || answered.fault != nil {
                 let window = injector.faults(for: name).busyWindow
                 if window > 0 {
                     stats.fault(name, .busyWindow)
                     accounts.withLock { $0[key, default: Account()].busyRequests = window }
                 }
             }
-            return outcome.response
+            return answered.response
 
         case "":
             return generalError("missing command").response
