@@ -16,7 +16,7 @@ import Testing
     func makeJob(_ lines: [String], _ providers: [FakeProvider], out: String = TestPaths.temporaryDirectory("exit-out")) throws -> Job {
         let dir = TestPaths.temporaryDirectory("exit-input")
         let input = (dir as NSString).appendingPathComponent("list.txt")
-        FileManager.default.createFile(atPath: input, contents: Data((lines.joined(separator: "\n") + "\n").utf8))
+        #expect(FileManager.default.createFile(atPath: input, contents: Data((lines.joined(separator: "\n") + "\n").utf8)))
         let ledger = try Ledger(directory: TestPaths.temporaryDirectory())
         let lanes = providers.map {
             LaneSetup(provider: $0, settings: LaneSettings(pacing: Pacing(concurrency: 1, requestsPerMinute: 6000), maxAttempts: 5))
