@@ -138,8 +138,8 @@ public struct ResultWriter: Sendable {
     /// flush marks every page, so that the lanes' commits never wait long behind a mark.
     static let marksDeferred = 10
 
-    /// Domains read and files written per ledger transaction: big enough that the two transactions per page
-    /// cost little per file, small enough that a page's rows stay a few hundred kilobytes.
+    /// Domains read per read transaction (and, in the periodic flush, marked per write): big enough that the
+    /// transactions cost little per file, small enough that a page's rows stay a few hundred kilobytes.
     static let pageSize = 1000
 
     /// Before names were shortened, a name of 196 to 250 octets was written as `NAME.json`; that file is the
