@@ -18,11 +18,22 @@ public final class Lane: Sendable {
     let state: LaneState
     let pacer: LanePacer
     let logger: Logger
+    /// Where the lane hands the answers it recorded to the result writer (the run's only lane; see ``ResultFeed``).
+    let feed: ResultFeed?
 
-    public init(
+    public convenience init(
         run: String, provider: any Provider, ledger: Ledger, settings: LaneSettings, clock: any LaneClock = SystemLaneClock(),
         random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }, wallClock: @escaping @Sendable () -> Date = Date.init
     ) {
+        self.init(run: run, provider: provider, ledger: ledger, settings: settings, clock: clock, random: random, wallClock: wallClock, feed: nil)
+    }
+
+    init(
+        run: String, provider: any Provider, ledger: Ledger, settings: LaneSettings, clock: any LaneClock = SystemLaneClock(),
+        random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }, wallClock: @escaping @Sendable () -> Date = Date.init,
+        feed: ResultFeed?
+    ) {
+        self.feed = feed
         self.provider = provider
         self.ledger = ledger.lane(run: run, provider: provider.id)
         self.settings = settings
@@ -136,6 +147,7 @@ public final class Lane: Sendable {
         guard let held = answer else { return }
         answer = nil
         try ledger.record(held.updates, of: held.pairs, settling: held.intent, as: .settled, now: held.answeredAt, sent: held.sent)
+        feed?.add(held.updates, of: held.pairs, at: held.answeredAt)
         await state.settled(held.updates.count)
     }
 
@@ -271,7 +283,9 @@ public final class Lane: Sendable {
             for pair in missing {
                 updates.append(PairUpdate(domain: pair.item.domain, state: .unknown, code: .noVerdict, message: "the provider's answer did not mention this domain", unanswered: true))
             }
-            try ledger.record(updates, of: chunk.pairs, settling: intent, as: .settled, now: wallClock(), sent: sent)
+            let now = wallClock()
+            try ledger.record(updates, of: chunk.pairs, settling: intent, as: .settled, now: now, sent: sent)
+            if missing.isEmpty { feed?.add(updates, of: chunk.pairs, at: now) }
             await state.settled(updates.count - missing.count)
             if !missing.isEmpty { try await reconcile(missing.map { $0.afterTry(unanswered: true) }, cause: "answer without a verdict", queue: queue) }
 

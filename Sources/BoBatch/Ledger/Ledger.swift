@@ -1298,7 +1298,13 @@ extension Ledger {
     /// `afterDomain`, each with every provider's pair: one consistent read. `movedOnly` leaves out the domains
     /// no change has touched since ingest (version 1: every pair still as it was created), for the periodic
     /// flush, which has nothing to tell about them.
-    func dueResults(run: String, afterDomain: String, limit: Int, movedOnly: Bool = false) throws -> [DomainResultRow] {
+    ///
+    /// `known` gives a domain's one pair as its lane just recorded it (``ResultFeed``; only for a run with a single
+    /// provider, whose name it holds; never give it for a run with another): such a domain's pairs and fates are
+    /// not read again.
+    func dueResults(
+        run: String, afterDomain: String, limit: Int, movedOnly: Bool = false, known: ((Int64) -> PairResultRow?)? = nil
+    ) throws -> [DomainResultRow] {
         try pool.read { db in
             guard let runID = try Self.runID(db, run) else { return [] }
             // Columns by position and rows by cursor: a flush reads every due domain of the run, and looking columns
@@ -1317,20 +1323,25 @@ extension Ledger {
                     ORDER BY n.domain LIMIT ?
                     """),
                 arguments: [runID, afterDomain, movedOnly ? 1 : 0, limit])
+            // The ids whose pairs are read here: all but those `known` gives.
+            var unknown: [Int64] = []
             while let row = try rows.next() {
                 let id: Int64 = row[1]
                 let drop: Double? = row[5]
+                let fed = known?(id)
                 index[id] = results.count
                 ids.append(id)
+                if fed == nil { unknown.append(id) }
                 results.append(DomainResultRow(
                     domain: row[0], input: row[3], source: row[4], dropTime: drop.map(Date.init(timeIntervalSince1970:)), email: row[6],
-                    version: row[2], written: row[7], changes: row[8], id: id, pairs: []))
+                    version: row[2], written: row[7], changes: row[8], id: id, pairs: fed.map { [$0] } ?? []))
             }
             guard !results.isEmpty else { return [] }
+            guard !unknown.isEmpty else { return results }
             // Naming the providers lets SQLite use the primary key (run_id, provider, id): the run's own, as pair rows
             // exist only for providers the run was prepared for (naming all five looked up five rows per domain,
             // four of them absent in a one-provider run).
-            let idList = "[" + ids.map(String.init).joined(separator: ",") + "]"
+            let idList = "[" + unknown.map(String.init).joined(separator: ",") + "]"
             let pairs = try Row.fetchCursor(
                 db.cachedStatement(
                     sql: "SELECT id, provider, state, attempts, code, message, reference, updated_at FROM pairs "
@@ -1369,6 +1380,14 @@ extension Ledger {
             }
             for i in results.indices where results[i].pairs.count > 1 { results[i].pairs.sort { $0.provider < $1.provider } }
             return results
+        }
+    }
+
+    /// The providers the run was ever prepared for, by their stored names, sorted.
+    func runProviderNames(run: String) throws -> [String] {
+        try pool.read { db in
+            try String.fetchAll(
+                db, sql: "SELECT provider FROM run_providers WHERE run_id = (SELECT id FROM runs WHERE name = ?) ORDER BY provider", arguments: [run])
         }
     }
 

@@ -15,11 +15,18 @@ public struct ResultWriter: Sendable {
     let run: String
     /// One flush at a time: the periodic flush and the final one must not interleave.
     private let flushLock = NSLock()
+    /// What the run's one lane just recorded (see ``ResultFeed``), nil when there is no such lane.
+    let feed: ResultFeed?
 
     public init(directory: String, ledger: Ledger, run: String) throws {
+        try self.init(directory: directory, ledger: ledger, run: run, feed: nil)
+    }
+
+    init(directory: String, ledger: Ledger, run: String, feed: ResultFeed?) throws {
         self.directory = directory
         self.ledger = ledger
         self.run = run
+        self.feed = feed
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), !isDirectory.boolValue {
             throw ResultWriterError(message: "\(directory) exists and is not a directory; choose another --out")
@@ -76,14 +83,27 @@ public struct ResultWriter: Sendable {
         var encoder = ResultFileEncoder()
         let target = ResultDirectory(path: directory)
         defer { target.close() }
+        // The lane's own rows stand in for the ledger's only in a run of that one provider (see ResultFeed).
+        var known: ((Int64) -> PairResultRow?)?
+        if let feed, feed.count > 0, try ledger.runProviderNames(run: run) == [feed.provider] {
+            known = { feed.pair(id: $0) }
+        }
+        // Written files not yet marked: see `markEvery`.
+        var unmarked: [DomainResultRow] = []
+        let markEvery = movedOnly ? 1 : Self.marksDeferred
+        func mark() throws {
+            guard !unmarked.isEmpty else { return }
+            try ledger.markWritten(run: run, unmarked)
+            if known != nil { feed?.remove(unmarked.lazy.map(\.id)) }
+            unmarked.removeAll(keepingCapacity: true)
+        }
         while attempted < maxFiles {
             let limit = min(Self.pageSize, maxFiles - attempted)
-            let batch = try ledger.dueResults(run: run, afterDomain: after, limit: limit, movedOnly: movedOnly)
+            let batch = try ledger.dueResults(run: run, afterDomain: after, limit: limit, movedOnly: movedOnly, known: known)
             guard let last = batch.last else { break }
             after = last.domain
             attempted += batch.count
-            // The rows whose file failed, by index: nearly always none, and the written mark then takes the page as
-            // read instead of a copy of every row.
+            // The rows whose file failed, by index: nearly always none.
             var failed: [Int] = []
             for (index, entry) in batch.enumerated() {
                 let name = Self.fileName(for: entry.domain)
@@ -97,20 +117,29 @@ public struct ResultWriter: Sendable {
                     failed.append(index)
                 }
             }
-            if failed.isEmpty {
-                try ledger.markWritten(run: run, batch)
-            } else {
-                let skip = Set(failed)
-                try ledger.markWritten(run: run, batch.indices.filter { !skip.contains($0) }.map { batch[$0] })
+            let skip = Set(failed)
+            for (index, var entry) in batch.enumerated() where !skip.contains(index) {
+                // The mark needs the row's version and due count only, not its pairs.
+                entry.pairs = []
+                unmarked.append(entry)
             }
             report.written += batch.count - failed.count
+            if unmarked.count >= markEvery * Self.pageSize { try mark() }
             if batch.count < limit { break }
         }
+        try mark()
         return report
     }
 
-    /// Domains read and files written per ledger transaction: big enough that the two transactions per page
-    /// cost little per file, small enough that a page's rows stay a few hundred kilobytes.
+    /// Pages of files the final flush writes before it marks them written, in one transaction. Every mark is a
+    /// write, which makes the reading connection drop its page cache and read the pages of the next page of due
+    /// domains again; ten pages of marks at once keep that cache warm over ten pages. The files are written before
+    /// their mark as before: a crash in between leaves whole files the next run writes once more. The periodic
+    /// flush marks every page, so that the lanes' commits never wait long behind a mark.
+    static let marksDeferred = 10
+
+    /// Domains read per read transaction (and, in the periodic flush, marked per write): big enough that the
+    /// transactions cost little per file, small enough that a page's rows stay a few hundred kilobytes.
     static let pageSize = 1000
 
     /// Before names were shortened, a name of 196 to 250 octets was written as `NAME.json`; that file is the

@@ -38,8 +38,10 @@ public final class SubmitJob: Sendable {
     public init(plan: SubmitPlan, ledger: Ledger, clock: any LaneClock = SystemLaneClock()) throws {
         self.plan = plan
         self.ledger = ledger
-        lanes = plan.lanes.map { Lane(run: plan.run, provider: $0.provider, ledger: ledger, settings: $0.settings, clock: clock) }
-        writer = try ResultWriter(directory: plan.resultsDirectory, ledger: ledger, run: plan.run)
+        // A run's only lane hands what it records to the writer, which then need not read it back (ResultFeed).
+        let feed = plan.lanes.count == 1 ? ResultFeed(provider: plan.lanes[0].provider.id) : nil
+        lanes = plan.lanes.map { Lane(run: plan.run, provider: $0.provider, ledger: ledger, settings: $0.settings, clock: clock, feed: feed) }
+        writer = try ResultWriter(directory: plan.resultsDirectory, ledger: ledger, run: plan.run, feed: feed)
     }
 
     /// Streams every input into the ledger, in one ledger transaction (see ``Ledger/ingestInput(run:_:)``).
