@@ -125,6 +125,35 @@ import Testing
         #expect(results[0].count == names.count)
     }
 
+    /// A worker's held answer and its next intent land in one commit. A process killed right after it leaves, for a
+    /// ledger opened afresh, the first request answered and only the second open: the one a rerun settles by lookup.
+    @Test func anAnswerAndTheNextIntentCommitTogetherAndAKillLeavesOnlyTheNextOpen() throws {
+        let ledger = try makeLedger(["a.com", "b.com", "c.com"], providers: [.yay, .gname])
+        let lane = ledger.lane(run: run, provider: .yay)
+        let pending = try lane.pairs(state: .pending, afterSeq: 0, limit: 10)
+        let first = try lane.beginSend([pending[0]], now: t0)
+        let held = Lane.UnrecordedAnswer(
+            updates: [PairUpdate(domain: pending[0].item.domain, state: .accepted, code: .ok, message: "placed", reference: "r-1")],
+            pairs: [pending[0]], intent: first, answeredAt: t0.addingTimeInterval(0.05), sent: t0.addingTimeInterval(0.001))
+        let second = try lane.record(held, thenBeginSend: [pending[1]], now: t0.addingTimeInterval(0.002))
+        #expect(second > first)
+
+        let afterKill = try Ledger(directory: (ledger.path as NSString).deletingLastPathComponent)
+        let reopened = afterKill.lane(run: run, provider: .yay)
+        #expect(try reopened.pairs(state: .accepted, afterSeq: 0, limit: 10).map(\.item.domain.ascii) == ["a.com"])
+        #expect(try reopened.pairs(state: .sending, afterSeq: 0, limit: 10).map(\.item.domain.ascii) == ["b.com"])
+        #expect(try reopened.stateCounts() == [.accepted: 1, .sending: 1, .pending: 1])
+        // The other provider's pairs are untouched; the answer made a.com's file due, as the answer's own commit does.
+        #expect(try afterKill.stateCounts(run: run)[.gname] == [.pending: 3])
+        #expect(try afterKill.dueResults(run: run, afterDomain: "", limit: 10, movedOnly: true).map(\.domain) == ["a.com"])
+        let intents = try afterKill.reportIntents(run: run)
+        #expect(intents.map(\.outcome) == [.settled, nil])
+        // The first request is timed from its send, not from its intent's commit.
+        #expect(intents.first?.createdAt == t0.addingTimeInterval(0.001).timeIntervalSince1970)
+        #expect(try reopened.recover(now: t0).interrupted == 1)
+        #expect(try reopened.pairs(state: .unknown, afterSeq: 0, limit: 10).map(\.item.domain.ascii) == ["b.com"])
+    }
+
     @Test func theCheckpointerCopiesEveryCommittedPageOfTheWAL() throws {
         let ledger = try makeLedger((0..<500).map { "name\($0).com" }, providers: [.dynadot])
         let lane = ledger.lane(run: run, provider: .dynadot)

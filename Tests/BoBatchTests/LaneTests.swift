@@ -159,6 +159,34 @@ import Testing
         }
     }
 
+    /// Eight workers, one domain a request: the intents committed ahead wait for each other and are committed
+    /// several at a time, with the answers held, yet every request leaves only after its own intent is in the ledger,
+    /// and in the end every answer is recorded and every intent settled, each domain sent once.
+    @Test func withIntentsCommittedTogetherEverySendStillFindsItsOwnIntentCommitted() async throws {
+        let names = Self.names(60)
+        let ledger = try makeLedger(names)
+        try ledger.preparePairs(run: run, providers: [.gname], rememberSince: .distantPast)
+        let provider = FakeProvider(id: .gname, maxBatch: 1)
+        let unsent = Locked<[String]>([])
+        let states: @Sendable () throws -> [String: PairState] = { [self] in try self.states(ledger, .gname) }
+        provider.beforeSubmit = { _, domains in
+            let now = (try? states()) ?? [:]
+            for domain in domains where now[domain] != .sending { unsent.withLock { $0.append("\(domain): \(String(describing: now[domain]))") } }
+            await Task.yield()
+        }
+        let lane = Lane(
+            run: run, provider: provider, ledger: ledger,
+            settings: LaneSettings(pacing: Pacing(concurrency: 8, requestsPerMinute: 6_000_000), maxAttempts: 5), clock: TestClock(), random: { 0.5 })
+        #expect(lane.committer.groupSize == 4)
+        let report = try await lane.run()
+        #expect(unsent.withLock { $0 }.isEmpty, "sent before its intent was committed: \(unsent.withLock { $0 })")
+        #expect(report.creates == 60)
+        #expect(provider.creates.count == 60 && provider.creates.values.allSatisfy { $0 == 1 })
+        #expect(try self.states(ledger, .gname).values.allSatisfy { $0 == .accepted })
+        let intents = try ledger.reportIntents(run: run)
+        #expect(intents.count == 60 && intents.allSatisfy { $0.outcome == .settled })
+    }
+
     /// A provider that cannot be asked what it holds (DNSPod) gets neither: a kill between the answer and its
     /// commit, or after an intent committed ahead, would leave a send nobody can settle.
     @Test func withoutALookupEveryAnswerIsRecordedAndNoIntentCommittedAhead() async throws {
@@ -271,7 +299,7 @@ import Testing
         #expect(provider.submits == [["d0.com"], ["d1.com"], ["d2.com"], ["d0.com"]])
         #expect(report.lookups == 0)
         #expect(clock.sleeps.filter { $0 > 1 }.reduce(0, +) < 30)
-        #expect(try states(ledger, .gname).values.allSatisfy { $0 == .accepted })
+        #expect(try self.states(ledger, .gname).values.allSatisfy { $0 == .accepted })
     }
 
     @Test func aBusyAccountMakesABatchErrorARetryNotAVerdict() async throws {
@@ -309,7 +337,7 @@ import Testing
         _ = try await lane(provider, ledger).run()
         #expect(provider.lookupSizes == [1, 1, 1, 1, 1])
         #expect(provider.submits == [["d0.com"], ["d2.com"], ["d4.com"]])
-        #expect(try states(ledger, .gname).values.allSatisfy { $0 == .accepted })
+        #expect(try self.states(ledger, .gname).values.allSatisfy { $0 == .accepted })
     }
 
     @Test func secretsCanComeFromPrivateFilesOnly() throws {

@@ -17,6 +17,8 @@ public final class Lane: Sendable {
     let wallClock: @Sendable () -> Date
     let state: LaneState
     let pacer: LanePacer
+    /// Commits the intents workers prepare ahead, several workers' together (see ``LaneCommitter``).
+    let committer: LaneCommitter
     let logger: Logger
     /// Where the lane hands the answers it recorded to the result writer (the run's only lane; see ``ResultFeed``).
     let feed: ResultFeed?
@@ -35,7 +37,8 @@ public final class Lane: Sendable {
     ) {
         self.feed = feed
         self.provider = provider
-        self.ledger = ledger.lane(run: run, provider: provider.id)
+        let laneLedger = ledger.lane(run: run, provider: provider.id)
+        self.ledger = laneLedger
         self.settings = settings
         self.clock = clock
         self.random = random
@@ -45,6 +48,7 @@ public final class Lane: Sendable {
         self.logger = logger
         state = LaneState(provider: provider.id, started: clock.now())
         pacer = LanePacer(policy: settings.pacingPolicy, clock: clock, random: random)
+        committer = LaneCommitter(ledger: laneLedger, groupSize: max(1, settings.pacing.concurrency / 2))
     }
 
     public func progress() async -> LaneProgress {
@@ -72,6 +76,8 @@ public final class Lane: Sendable {
             }
             try await group.waitForAll()
         }
+        // Every queued intent belongs to a chunk that was sent or withdrawn, so this finds nothing; never leave one.
+        try committer.commit()
         if let halt = await state.halt {
             try markUnsentAsHalted(halt)
         }
@@ -140,6 +146,14 @@ public final class Lane: Sendable {
     struct ReadyChunk {
         var chunk: WorkChunk
         var intent: Int64?
+        /// The intent, queued in the lane's ``LaneCommitter`` and maybe not committed yet: ``resolve(_:)`` commits it.
+        var ticket: LaneCommitter.Ticket?
+    }
+
+    /// Makes sure `ready`'s intent is committed (committing the lane's queue if it is still in there) and fills it in.
+    func resolve(_ ready: inout ReadyChunk) throws {
+        guard ready.intent == nil, let ticket = ready.ticket else { return }
+        ready.intent = try committer.intent(of: ticket)
     }
 
     /// Records `answer` (as `send` would have on the spot) and empties it.
@@ -154,19 +168,27 @@ public final class Lane: Sendable {
     /// Takes back the intent of a chunk that was made ready and will not be sent: its pairs are pending again,
     /// and no request is counted for it.
     func withdraw(_ ready: ReadyChunk?) throws {
-        guard let intent = ready?.intent else { return }
+        guard var ready else { return }
+        try resolve(&ready)
+        guard let intent = ready.intent else { return }
         try ledger.withdrawSend(intent: intent, now: wallClock())
     }
 
-    /// Takes the worker's next chunk with `take` and commits its intent, while a request is on the wire.
-    /// Nothing when no chunk is ready at once, or when the provider cannot be asked later what it holds.
-    func prepareAhead(_ take: () async throws -> WorkTake) async throws -> ReadyChunk? {
+    /// Takes the worker's next chunk with `take` and queues its intent with `earlier` (this worker's held answer,
+    /// emptied once handed over) in the lane's ``LaneCommitter``, while a request is on the wire: they commit in
+    /// one transaction, with other workers' when several are queued, and at the latest when the chunk is sent
+    /// (``resolve(_:)``). Nothing when no chunk is ready at once, or when the provider cannot be asked later what it
+    /// holds; then `earlier` is left for the caller to record.
+    func prepareAhead(_ take: () async throws -> WorkTake, recording earlier: inout UnrecordedAnswer?) async throws -> ReadyChunk? {
         guard provider.canLookUp, await state.halt == nil, !Task.isCancelled else { return nil }
         guard case .chunk(let chunk) = try await take() else { return nil }
         let sendable = try await filterSkipped(chunk.pairs)
         guard !sendable.isEmpty else { return nil }
-        let intent = try ledger.beginSend(sendable, now: wallClock())
-        return ReadyChunk(chunk: WorkChunk(pairs: sendable, notBefore: chunk.notBefore), intent: intent)
+        let held = earlier
+        let ticket = try committer.add(LaneCommitter.Entry(answer: held, pairs: sendable, now: wallClock()))
+        earlier = nil
+        if let held { await state.settled(held.updates.count) }
+        return ReadyChunk(chunk: WorkChunk(pairs: sendable, notBefore: chunk.notBefore), ticket: ticket)
     }
 
     /// Applies the provider's policy (1API's cutoff) before anything is sent.
@@ -189,16 +211,19 @@ public final class Lane: Sendable {
     }
 
     /// Sends one chunk and handles its answer. While its request is on the wire, `earlier` (an answer of this
-    /// worker not recorded yet) is recorded, and the next chunk is taken with `take` and its intent committed.
+    /// worker not recorded yet) is recorded, and the next chunk is taken with `take` and its intent committed,
+    /// both in one transaction when there is a next chunk.
     /// Returns this chunk's answer unrecorded when it is clear and the provider can be asked later (see
     /// ``UnrecordedAnswer``; every other outcome is recorded here), and the next chunk, ready to go.
     func send(
         _ ready: ReadyChunk, queue: WorkQueue, recordingMeanwhile earlier: UnrecordedAnswer? = nil, take: (() async throws -> WorkTake)? = nil
     ) async throws -> (UnrecordedAnswer?, ReadyChunk?) {
         var earlier = earlier
+        var ready = ready
         let chunk = ready.chunk
         let sentAt: Double
         do {
+            try resolve(&ready)
             sentAt = try await gate().sentAt
         } catch {
             try? withdraw(ready)
@@ -237,8 +262,8 @@ public final class Lane: Sendable {
         var sideError: (any Error)?
         var next: ReadyChunk?
         do {
+            if let take { next = try await prepareAhead(take, recording: &earlier) }
             try await record(&earlier)
-            if let take { next = try await prepareAhead(take) }
         } catch {
             sideError = error
         }

@@ -79,6 +79,64 @@ struct LaneLedger: Sendable {
         }
         try ledger.recordAnswer(run: run, provider: provider, keyed, intent: intent, outcome: outcome, now: now, sent: sent)
     }
+
+    /// Records a worker's held clear answer (settled) and commits the write-ahead intent of its next chunk `pairs`,
+    /// in one transaction: the one commit a domain of a one-domain-a-call lane costs, where the answer and the
+    /// intent each had their own. Both land or neither does. Returns the intent's id.
+    func record(_ answer: Lane.UnrecordedAnswer, thenBeginSend pairs: [PairRow], now: Date) throws -> Int64 {
+        try commitTogether([LaneCommitter.Entry(answer: answer, pairs: pairs, now: now)])[0]
+    }
+
+    /// Commits, in one transaction, for each entry (in order) its held answer if any (settled, as
+    /// ``record(_:of:settling:as:now:sent:)`` records it) and the write-ahead intent of its next chunk: the
+    /// commit several workers of a lane share (``LaneCommitter``). All of them land or none does. Returns the
+    /// intents' ids, in the entries' order. An answer with an update for a domain not in its chunk (never from
+    /// the lane) is recorded on its own first.
+    func commitTogether(_ entries: [LaneCommitter.Entry]) throws -> [Int64] {
+        var answers: [(answer: Lane.UnrecordedAnswer, keyed: [(id: Int, update: PairUpdate)])?] = []
+        answers.reserveCapacity(entries.count)
+        for entry in entries {
+            guard let answer = entry.answer else {
+                answers.append(nil)
+                continue
+            }
+            if let keyed = Self.keyed(answer.updates, of: answer.pairs) {
+                answers.append((answer, keyed))
+            } else {
+                try record(answer.updates, settling: answer.intent, as: .settled, now: answer.answeredAt, sent: answer.sent)
+                answers.append(nil)
+            }
+        }
+        return try ledger.laneTransaction(run: run) { db in
+            var intents: [Int64] = []
+            intents.reserveCapacity(entries.count)
+            for (entry, answer) in zip(entries, answers) {
+                if let answer {
+                    let held = answer.answer
+                    try ledger.recordAnswer(
+                        run: run, provider: provider, answer.keyed, intent: held.intent, outcome: .settled, now: held.answeredAt, sent: held.sent,
+                        within: db)
+                }
+                intents.append(try ledger.beginSend(
+                    run: run, provider: provider, pairs: entry.pairs.map { (id: $0.seq, domain: $0.item.domain) }, now: entry.now, within: db))
+            }
+            return intents
+        }
+    }
+
+    /// `updates` keyed by the ids of their pairs in `pairs`; nil when one names a domain that is not there.
+    private static func keyed(_ updates: [PairUpdate], of pairs: [PairRow]) -> [(id: Int, update: PairUpdate)]? {
+        var ids: [DomainName: Int] = [:]
+        ids.reserveCapacity(pairs.count)
+        for pair in pairs { ids[pair.item.domain] = pair.seq }
+        var keyed: [(id: Int, update: PairUpdate)] = []
+        keyed.reserveCapacity(updates.count)
+        for update in updates {
+            guard let id = ids[update.domain] else { return nil }
+            keyed.append((id, update))
+        }
+        return keyed
+    }
 }
 
 extension Ledger {

@@ -1018,8 +1018,8 @@ extension Ledger {
     /// what it must: the intent row and the pair rows, found by their ids (neighbours in the B-tree, the pairs of
     /// a chunk being consecutive in input order), one cached statement per row; no lookup by name, and no
     /// multi-row statement that would need a statement journal; bound through ``HotStatement``.
-    func beginSend(run: String, provider: ProviderID, pairs: [(id: Int, domain: DomainName)], now: Date) throws -> Int64 {
-        try laneWrite(run: run) { db, runID in
+    func beginSend(run: String, provider: ProviderID, pairs: [(id: Int, domain: DomainName)], now: Date, within open: Database? = nil) throws -> Int64 {
+        try laneWrite(run: run, within: open) { db, runID in
             let insert = HotStatement(try db.cachedStatement(sql: "INSERT INTO intents(run, provider, domains, created_at) VALUES (?1, ?2, ?3, ?4)"))
             try insert.bind(run, at: 1)
             try insert.bind(provider.rawValue, at: 2)
@@ -1087,9 +1087,9 @@ extension Ledger {
     /// requests of a lane that sends one at a time, and for the one-domain-a-call providers a commit per domain.
     func recordAnswer(
         run: String, provider: ProviderID, _ updates: [(id: Int, update: PairUpdate)], intent: Int64, outcome: IntentOutcome, now: Date,
-        sent: Date? = nil
+        sent: Date? = nil, within open: Database? = nil
     ) throws {
-        try laneWrite(run: run) { db, runID in
+        try laneWrite(run: run, within: open) { db, runID in
             if !updates.isEmpty, let runID {
                 // The intent made every row of the chunk, so an UPDATE by primary key finds it (cheaper than an
                 // upsert, which first tries to insert); the upsert stays for a row that is somehow not there.
@@ -1195,6 +1195,19 @@ extension Ledger {
         }
         if known == nil, let read { committedRunIDs.withLock { $0[run] = read } }
         return value
+    }
+
+    /// One transaction that several of a lane's hot-path writes join, each called with `within:` the database
+    /// `body` is given: a worker's held answer and its next intent commit together, one commit (and one write of
+    /// the pages they share) instead of two. All of them land, or none: an error rolls every one back.
+    func laneTransaction<T>(run: String, _ body: (Database) throws -> T) throws -> T {
+        try laneWrite(run: run) { db, _ in try body(db) }
+    }
+
+    /// `laneWrite`, or, `within` a transaction ``laneTransaction(run:_:)`` opened, the body alone in that one.
+    private func laneWrite<T>(run: String, within open: Database?, _ body: (Database, Int64?) throws -> T) throws -> T {
+        guard let open else { return try laneWrite(run: run, body) }
+        return try body(open, try committedRunIDs.withLock { $0[run] } ?? Self.runID(open, run))
     }
 
     // MARK: the last invocation's exit facts
