@@ -48,7 +48,7 @@ public final class Lane: Sendable {
         self.logger = logger
         state = LaneState(provider: provider.id, started: clock.now())
         pacer = LanePacer(policy: settings.pacingPolicy, clock: clock, random: random)
-        committer = LaneCommitter(ledger: laneLedger, groupSize: max(1, settings.pacing.concurrency / 2))
+        committer = LaneCommitter(ledger: laneLedger, groupSize: max(1, settings.pacing.concurrency / 2), feed: feed)
     }
 
     public func progress() async -> LaneProgress {

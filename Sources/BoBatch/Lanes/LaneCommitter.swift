@@ -37,9 +37,13 @@ final class LaneCommitter: Sendable {
     /// after a commit finds every entry it took settled.
     private let committing = NSLock()
 
-    init(ledger: LaneLedger, groupSize: Int) {
+    /// Where a one-provider run's writer takes answers from once they are committed (``ResultFeed``), if any.
+    let feed: ResultFeed?
+
+    init(ledger: LaneLedger, groupSize: Int, feed: ResultFeed? = nil) {
         self.ledger = ledger
         self.groupSize = max(1, groupSize)
+        self.feed = feed
     }
 
     /// Queues `entry`, and commits the queue when it has `groupSize` entries.
@@ -75,6 +79,10 @@ final class LaneCommitter: Sendable {
             do {
                 let intents = try ledger.commitTogether(batch.map(\.entry))
                 for (item, intent) in zip(batch, intents) { item.ticket.outcome.withLock { $0 = .success(intent) } }
+                // Only now, committed, may the writer take these answers without reading them back.
+                for item in batch {
+                    if let answer = item.entry.answer { feed?.add(answer.updates, of: answer.pairs, at: answer.answeredAt) }
+                }
             } catch {
                 for item in batch { item.ticket.outcome.withLock { $0 = .failure(error) } }
                 throw error
