@@ -1,5 +1,6 @@
 import CCurl
 import Foundation
+import Synchronization
 
 /// `HTTPTransport` over libcurl's easy interface.
 ///
@@ -58,6 +59,12 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
     deinit {
         pool.shutdown()
     }
+
+    /// With one worker thread (Dynadot: one request at a time per account), that thread also runs the tasks that
+    /// prefer it: an answer is read, handed to its task and the next request sent all on one thread. On an idle
+    /// virtual machine every hand-off to another thread wakes a vCPU from its halt; a Dynadot lane made three or
+    /// four between an answer and its next request.
+    public var taskExecutor: (any TaskExecutor)? { pool.executor }
 
     public func send(_ request: HTTPRequest) async throws(TransportError) -> HTTPResponse {
         let job = Job(request: request)
@@ -163,23 +170,63 @@ private struct TransferSettings: Sendable {
     var maxIdleSecondsForCreates: Int
 }
 
+/// Runs Swift jobs on a one-thread ``WorkerPool``'s thread, between its transfers.
+final class CurlThreadExecutor: TaskExecutor, @unchecked Sendable {
+    fileprivate weak var pool: WorkerPool?
+    /// The thread, once started.
+    fileprivate let thread = Mutex<pthread_t?>(nil)
+
+    /// Whether the caller runs on this executor's thread (for tests).
+    var isCurrentThread: Bool {
+        guard let thread = thread.withLock({ $0 }) else { return false }
+        return pthread_equal(thread, pthread_self()) != 0
+    }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let unowned = UnownedJob(job)
+        guard let pool, pool.enqueue(swift: unowned) else {
+            // The thread has stopped: the global executor runs it.
+            globalConcurrentExecutor.enqueue(unowned)
+            return
+        }
+    }
+}
+
 private final class WorkerPool: @unchecked Sendable {
+    private enum Item {
+        case transfer(Job)
+        case swift(UnownedJob)
+    }
+
     private let condition = NSCondition()
     private var queue: [Job] = []
+    /// Swift jobs for ``executor``, run before the next transfer.
+    private var swiftJobs: [UnownedJob] = []
     private var stopping = false
+    private var threadsRunning = 0
     private let exited = DispatchGroup()
     private let share = CurlShare()
+    let executor: CurlThreadExecutor?
 
     init(workers: Int, settings: TransferSettings) {
+        executor = workers == 1 ? CurlThreadExecutor() : nil
+        threadsRunning = workers
+        executor?.pool = self
         for index in 0..<workers {
             exited.enter()
             let thread = Thread { [self] in
+                executor?.thread.withLock { $0 = pthread_self() }
                 let performer = TransferPerformer(settings: settings, share: share)
-                while let job = next() {
-                    let result = job.isCancelled ? Job.cancelledBeforeSending(job.request) : performer.perform(job)
-                    // The job left the queue under the lock, so no one else can resume it.
-                    job.continuation?.resume(returning: result)
-                    job.continuation = nil
+                while let item = next() {
+                    switch item {
+                    case .swift(let job):
+                        job.runSynchronously(on: executor!.asUnownedTaskExecutor())
+                    case .transfer(let job):
+                        let result = job.isCancelled ? Job.cancelledBeforeSending(job.request) : performer.perform(job)
+                        // The job left the queue under the lock, so no one else can resume it.
+                        job.continuation?.resume(returning: result)
+                        job.continuation = nil
+                    }
                 }
                 performer.close()
                 exited.leave()
@@ -218,11 +265,24 @@ private final class WorkerPool: @unchecked Sendable {
         continuation?.resume(returning: Job.cancelledBeforeSending(job.request))
     }
 
-    private func next() -> Job? {
+    /// Queues a Swift job for the thread; false once the thread has stopped.
+    func enqueue(swift job: UnownedJob) -> Bool {
         condition.lock()
         defer { condition.unlock() }
-        while queue.isEmpty && !stopping { condition.wait() }
-        return queue.isEmpty ? nil : queue.removeFirst()
+        guard threadsRunning > 0 else { return false }
+        swiftJobs.append(job)
+        condition.signal()
+        return true
+    }
+
+    private func next() -> Item? {
+        condition.lock()
+        defer { condition.unlock() }
+        while queue.isEmpty && swiftJobs.isEmpty && !stopping { condition.wait() }
+        if !swiftJobs.isEmpty { return .swift(swiftJobs.removeFirst()) }
+        if !queue.isEmpty { return .transfer(queue.removeFirst()) }
+        threadsRunning -= 1
+        return nil
     }
 
     /// Lets the workers finish the queue, then waits until each has freed its handle.

@@ -90,6 +90,14 @@ public struct TransportError: Error, Sendable, CustomStringConvertible {
 /// - Safe to call concurrently; blocking work happens off the Swift concurrency pool.
 public protocol HTTPTransport: Sendable {
     func send(_ request: HTTPRequest) async throws(TransportError) -> HTTPResponse
+    /// The thread that performs this transport's requests, as an executor for tasks, if it has exactly one: a
+    /// task that prefers it sends, waits and reads the answer without ever changing threads (see
+    /// ``CurlTransport``). Nil for a transport with several threads, or none of its own.
+    var taskExecutor: (any TaskExecutor)? { get }
+}
+
+extension HTTPTransport {
+    public var taskExecutor: (any TaskExecutor)? { nil }
 }
 
 /// Replaces every secret in `text` with `***`.

@@ -35,6 +35,29 @@ import Testing
         }
     }
 
+    /// A one-thread transport runs the tasks that prefer it on its transfer thread: the code before a send, the
+    /// transfer and the code after it share one thread, so a Dynadot lane never changes threads between an answer
+    /// and its next request. Several threads: no such executor.
+    @Test func aOneThreadTransportRunsPreferringTasksOnItsTransferThread() async throws {
+        #expect(transport(2).taskExecutor == nil)
+        let curl = transport()
+        let executor = try #require(curl.taskExecutor as? CurlThreadExecutor)
+        try await LoopbackHTTPServer.with({ _ in .text("ok") }) { server in
+            let onThread = try await Task(executorPreference: executor) { () async throws -> [Bool] in
+                var seen = [executor.isCurrentThread]
+                for _ in 0..<3 {
+                    let response = try await curl.send(HTTPRequest(method: .get, url: server.baseURL + "/x", idempotent: true))
+                    #expect(response.bodyText == "ok")
+                    seen.append(executor.isCurrentThread)
+                }
+                return seen
+            }.value
+            #expect(onThread == [true, true, true, true])
+            // And a task without the preference runs elsewhere.
+            #expect(await Task { executor.isCurrentThread }.value == false)
+        }
+    }
+
     @Test func postSendsTheExactBodyWithoutWaitingForContinue() async throws {
         // Over 1 KiB and with NUL bytes: libcurl would otherwise ask for 100-continue, and C strings would cut it.
         let body: [UInt8] = Array("domain=a.com&x=".utf8) + [0, 1, 2, 255] + Array(repeating: UInt8(ascii: "z"), count: 4000)

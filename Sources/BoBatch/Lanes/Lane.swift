@@ -72,7 +72,8 @@ public final class Lane: Sendable {
         let queue = WorkQueue(ledger: ledger, chunkSize: provider.maxBatch, clock: clock)
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<max(1, settings.pacing.concurrency) {
-                group.addTask { try await self.work(queue) }
+                // On the transport's own thread when it has one (Dynadot): see `send`.
+                group.addTask(executorPreference: provider.taskExecutor) { try await self.work(queue) }
             }
             try await group.waitForAll()
         }
@@ -258,14 +259,22 @@ public final class Lane: Sendable {
         // Shielded like every create (see `shielded`): the answer is awaited even once the lane is cancelled.
         // (`Task.immediate` would hand the request to the transport before this worker turns to its commits; its
         // gain was within the noise of a loaded machine, so the well-trodden path stays.)
-        let call = Task { [provider] in await provider.submit(items) }
+        //
+        // With a transport of one thread (`Provider.taskExecutor`), the worker and its create run on that thread,
+        // so an answer is read, classified and the next request sent without a hand-off to another thread (on an
+        // idle virtual machine each one wakes a vCPU); the commits below move to the global executor meanwhile,
+        // leaving the thread to the request.
+        let executor = provider.taskExecutor
+        let call = Task(executorPreference: executor) { [provider] in await provider.submit(items) }
         var sideError: (any Error)?
         var next: ReadyChunk?
-        do {
-            if let take { next = try await prepareAhead(take, recording: &earlier) }
-            try await record(&earlier)
-        } catch {
-            sideError = error
+        await withTaskExecutorPreference(executor == nil ? nil : globalConcurrentExecutor) {
+            do {
+                if let take { next = try await prepareAhead(take, recording: &earlier) }
+                try await record(&earlier)
+            } catch {
+                sideError = error
+            }
         }
         let result = await call.value
         if let sideError {

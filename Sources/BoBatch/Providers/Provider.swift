@@ -108,6 +108,9 @@ public protocol Provider: Sendable {
     /// one, the lane may record an answer while the next request is on the wire: a kill in between leaves the
     /// answered create unclear, and the rerun asks instead of sending it again.
     var canLookUp: Bool { get }
+    /// The one thread its requests are performed on, for the lane's worker to run on as well (see
+    /// `HTTPTransport.taskExecutor`); nil when the transport has several.
+    var taskExecutor: (any TaskExecutor)? { get }
     /// Called by the lane after any request that failed or ended unclearly, until it answers `.idle`.
     func accountBusy() async -> BusyState
     /// A reason not to send this item at all (1API's three-hour cutoff), or nil.
@@ -131,6 +134,7 @@ extension Provider {
     public var maxLookupBatch: Int { max(maxBatch, 100) }
     public var checksAccountBusy: Bool { false }
     public var canLookUp: Bool { true }
+    public var taskExecutor: (any TaskExecutor)? { nil }
     public func accountBusy() async -> BusyState { .idle }
     public func skipReason(for item: BackorderItem, now: Date) -> String? { nil }
 }

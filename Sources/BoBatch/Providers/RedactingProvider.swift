@@ -34,6 +34,7 @@ public struct RedactingProvider: Provider {
     public var secrets: [String] { base.secrets }
     public var checksAccountBusy: Bool { base.checksAccountBusy }
     public var canLookUp: Bool { base.canLookUp }
+    public var taskExecutor: (any TaskExecutor)? { base.taskExecutor }
     public var endpointDescription: String { clean(base.endpointDescription) }
 
     public func submit(_ items: [BackorderItem]) async -> SubmitResult {

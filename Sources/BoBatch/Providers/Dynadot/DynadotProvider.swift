@@ -76,6 +76,7 @@ public struct DynadotProvider: Provider {
     }
 
     public var checksAccountBusy: Bool { true }
+    public var taskExecutor: (any TaskExecutor)? { transport.taskExecutor }
 
     public func accountBusy() async -> BusyState {
         let request = makeRequest(command: "is_processing", [:], idempotent: true)
