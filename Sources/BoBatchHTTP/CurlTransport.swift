@@ -176,6 +176,9 @@ final class CurlThreadExecutor: TaskExecutor, @unchecked Sendable {
     /// The thread, once started.
     fileprivate let thread = Mutex<pthread_t?>(nil)
 
+    /// Whether its thread has exited and let go of the pool (for tests).
+    var threadHasExited: Bool { pool == nil }
+
     /// Whether the caller runs on this executor's thread (for tests).
     var isCurrentThread: Bool {
         guard let thread = thread.withLock({ $0 }) else { return false }
@@ -204,6 +207,8 @@ private final class WorkerPool: @unchecked Sendable {
     private var swiftJobs: [UnownedJob] = []
     private var stopping = false
     private var threadsRunning = 0
+    /// Set when the last worker must close the share itself (``shutdown()`` called from its own thread).
+    private var closeShareOnExit = false
     private let exited = DispatchGroup()
     private let share = CurlShare()
     let executor: CurlThreadExecutor?
@@ -229,6 +234,10 @@ private final class WorkerPool: @unchecked Sendable {
                     }
                 }
                 performer.close()
+                condition.lock()
+                let closeShare = closeShareOnExit
+                condition.unlock()
+                if closeShare { share.close() }
                 exited.leave()
             }
             thread.name = "bo-batch-curl-\(index + 1)"
@@ -286,11 +295,17 @@ private final class WorkerPool: @unchecked Sendable {
     }
 
     /// Lets the workers finish the queue, then waits until each has freed its handle.
+    ///
+    /// Called on the worker's own thread (a task that preferred it dropped the transport's last reference), it
+    /// cannot wait for that thread to exit: it lets it finish its queue and close the share as it goes.
     func shutdown() {
+        let onWorker = executor?.isCurrentThread == true
         condition.lock()
         stopping = true
+        closeShareOnExit = onWorker
         condition.broadcast()
         condition.unlock()
+        guard !onWorker else { return }
         exited.wait()
         share.close()
     }

@@ -58,6 +58,25 @@ import Testing
         }
     }
 
+    /// Released by a task on its own thread, a one-thread transport does not wait for that thread to exit (it
+    /// would wait forever): the thread finishes and lets go of its pool.
+    @Test(.timeLimit(.minutes(1))) func aTransportReleasedOnItsOwnThreadDoesNotWaitForItself() async throws {
+        try await LoopbackHTTPServer.with({ _ in .text("ok") }) { server in
+            var curl: CurlTransport? = transport()
+            let executor = try #require(curl?.taskExecutor as? CurlThreadExecutor)
+            let task = Task(executorPreference: executor) { [curl] () async throws -> Int in
+                // The only reference left once the test drops its own: it goes when this task ends, on that thread.
+                let response = try await curl!.send(HTTPRequest(method: .get, url: server.baseURL + "/x", idempotent: true))
+                return response.status
+            }
+            curl = nil
+            #expect(try await task.value == 200)
+            let deadline = ContinuousClock.now + .seconds(20)
+            while !executor.threadHasExited, ContinuousClock.now < deadline { await Task.yield() }
+            #expect(executor.threadHasExited, "the transfer thread is still waiting for itself")
+        }
+    }
+
     @Test func postSendsTheExactBodyWithoutWaitingForContinue() async throws {
         // Over 1 KiB and with NUL bytes: libcurl would otherwise ask for 100-continue, and C strings would cut it.
         let body: [UInt8] = Array("domain=a.com&x=".utf8) + [0, 1, 2, 255] + Array(repeating: UInt8(ascii: "z"), count: 4000)
