@@ -23,6 +23,11 @@ final class LaneCommitter: Sendable {
         var now: Date
     }
 
+    /// A ticket found without an outcome after the queue was committed: a bug in the committer, named as such.
+    struct TicketNotSettled: Error, CustomStringConvertible {
+        var description: String { "internal error: a queued intent was neither committed nor failed (LaneCommitter); nothing was sent for it" }
+    }
+
     /// The intent of one entry, once committed (or the error that kept it from being).
     final class Ticket: Sendable {
         fileprivate let outcome = Mutex<Result<Int64, any Error>?>(nil)
@@ -62,8 +67,10 @@ final class LaneCommitter: Sendable {
         if let outcome = ticket.outcome.withLock({ $0 }) { return try outcome.get() }
         try commit()
         guard let outcome = ticket.outcome.withLock({ $0 }) else {
-            // Unreachable: the ticket was queued before, and every commit settles what it takes.
-            throw CancellationError()
+            // Unreachable: the ticket was queued before, and every commit settles what it takes. Should it ever
+            // happen, the lane stops with this error (the chunk is withdrawn, nothing was sent), rather than with a
+            // CancellationError, which the run would take for a signal's stop and report no error for (LaneDriver).
+            throw TicketNotSettled()
         }
         return try outcome.get()
     }
