@@ -50,6 +50,48 @@ import Testing
         }
     }
 
+    /// The periodic flush finds what moved through `result_due` and the partial index `names_moved` (migration
+    /// "v10-moved"), not by walking every name: a ledger of the version before gets the index on upgrade, with the
+    /// names already bumped past their written version in it, and the due list is the same as a walk would give.
+    @Test func thePeriodicFlushFindsWhatMovedInALedgerUpgradedFromTheVersionBefore() throws {
+        let directory = TestPaths.temporaryDirectory()
+        do {
+            let old = try Ledger(directory: directory, migratingUpTo: "v-wt-ingest")
+            #expect(try old.appliedMigrations().last == "v-wt-ingest")
+            // Five names: waiting (version 1, never written), written and unchanged, bumped past its written
+            // version by a lookup (2 > 1), marked by a lane's answer, and both bumped and marked.
+            try old.executeAsOlderVersion("""
+                INSERT INTO runs(id, name, created_at, updated_at, invocations, ingests, domains) VALUES
+                    (1, '\(run)', 1760000000, 1760000000, 1, 1, 5);
+                INSERT INTO domains(run_id, id, domain, input, source) VALUES
+                    (1, 1, 'e.com', 'e.com', 'l:1'), (1, 2, 'd.com', 'd.com', 'l:2'), (1, 3, 'c.com', 'c.com', 'l:3'),
+                    (1, 4, 'b.com', 'b.com', 'l:4'), (1, 5, 'a.com', 'a.com', 'l:5');
+                INSERT INTO names(run_id, domain, id, version, written, seen) VALUES
+                    (1, 'e.com', 1, 1, 0, 1), (1, 'd.com', 2, 2, 2, 1), (1, 'c.com', 3, 2, 1, 1),
+                    (1, 'b.com', 4, 1, 1, 1), (1, 'a.com', 5, 3, 0, 1);
+                INSERT INTO run_providers(run_id, provider, added_at, through, domains) VALUES (1, 'dynadot', 1760000000, 5, 5);
+                INSERT INTO result_due(run_id, id, changes) VALUES (1, 4, 1), (1, 5, 2);
+                """)
+        }
+        let ledger = try Ledger(directory: directory)
+        #expect(try ledger.appliedMigrations() == Ledger.migrator.migrations)
+        func due(movedOnly: Bool, after: String = "", limit: Int = 100) throws -> [String] {
+            try ledger.dueResults(run: run, afterDomain: after, limit: limit, movedOnly: movedOnly).map(\.domain)
+        }
+        #expect(try due(movedOnly: true) == ["a.com", "b.com", "c.com"], "bumped, marked, or both; each once, by name")
+        #expect(try due(movedOnly: false) == ["a.com", "b.com", "c.com", "e.com"], "the final flush adds the waiting one")
+        // Paged by name, as the writer reads it.
+        #expect(try due(movedOnly: true, limit: 2) == ["a.com", "b.com"])
+        #expect(try due(movedOnly: true, after: "b.com", limit: 2) == ["c.com"])
+
+        // Written as read: nothing moved is left; a name bumped again comes back.
+        try ledger.markWritten(run: run, try ledger.dueResults(run: run, afterDomain: "", limit: 100, movedOnly: true))
+        #expect(try due(movedOnly: true).isEmpty)
+        #expect(try due(movedOnly: false) == ["e.com"])
+        try ledger.record(run: run, provider: .dynadot, [PairUpdate(domain: DomainName(validatedASCII: "d.com"), state: .rejected, message: "no")])
+        #expect(try due(movedOnly: true) == ["d.com"])
+    }
+
     @Test func anAnswerByPairIdsMakesItsFilesDueUntilWrittenAndAgainAfterTheNextAnswer() throws {
         let ledger = try makeLedger(["d.com", "b.com", "a.com", "c.com"], providers: [.dynadot])
         let lane = ledger.lane(run: run, provider: .dynadot)

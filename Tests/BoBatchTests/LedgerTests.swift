@@ -45,7 +45,7 @@ import Testing
         let directory = TestPaths.temporaryDirectory()
         let ledger = try Ledger(directory: directory)
         let every = Ledger.migrator.migrations
-        #expect(every.count == 11)
+        #expect(every.count == 12)
         #expect(try ledger.appliedMigrations() == every)
         try ledger.openRun(run, now: t0)
         try ledger.ingest(run: run, [entry("a.com")])

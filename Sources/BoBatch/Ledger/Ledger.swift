@@ -356,6 +356,13 @@ public final class Ledger: Sendable {
                     (SELECT COUNT(*) FROM domains d WHERE d.run_id = run_providers.run_id AND d.id <= run_providers.through);
                 """)
         }
+        // The domains whose result file a change other than a lane's answer made due (their version bumped past
+        // what was written), so that the periodic flush finds what moved without walking every name of the run
+        // (see ``dueResults``). Partial: a name as ingested (version 1) is not in it, so the ingest pays nothing; an
+        // entry comes with a bump and goes with the file's written mark.
+        m.registerMigration("v10-moved") { db in
+            try db.execute(sql: "CREATE INDEX names_moved ON names(run_id, id) WHERE written < version AND version > 1")
+        }
         return m
     }
 }
@@ -1327,15 +1334,32 @@ extension Ledger {
             var index: [Int64: Int] = [:]
             // Statements cached: a flush reads a page of a thousand domains at a time, and preparing its three
             // statements anew per page (GRDB's authorizer included) was 7 % of the read.
+            // What moved, for the periodic flush, is found from where it is marked: a lane's answers in `result_due`,
+            // any other change in the partial index `names_moved` (migration "v10-moved"). Walking every name of the
+            // run to find them made each periodic flush cost as much as the run was big: for a one-domain-a-call lane,
+            // 13 µs per domain at 5,000 domains, growing with the run. `INDEXED BY`: without statistics SQLite
+            // rates the primary key's range as good as the partial index and walks every name again. The final flush
+            // walks the names, as it must write every file not written yet.
             let rows = try Row.fetchCursor(
-                db.cachedStatement(sql: """
+                db.cachedStatement(sql: movedOnly
+                    ? """
+                    SELECT n.domain, n.id, n.version, d.input, d.source, d.drop_time, d.email, n.written, r.changes FROM
+                    (SELECT id FROM result_due WHERE run_id = ?1
+                        UNION SELECT id FROM names INDEXED BY names_moved WHERE run_id = ?1 AND written < version AND version > 1) due
+                    JOIN domains d ON d.run_id = ?1 AND d.id = due.id
+                    JOIN names n ON n.run_id = ?1 AND n.domain = d.domain
+                    LEFT JOIN result_due r ON r.run_id = ?1 AND r.id = due.id
+                    WHERE n.domain > ?2
+                    ORDER BY n.domain LIMIT ?3
+                    """
+                    : """
                     SELECT n.domain, n.id, n.version, d.input, d.source, d.drop_time, d.email, n.written, r.changes FROM names n
                     JOIN domains d ON d.run_id = n.run_id AND d.id = n.id
                     LEFT JOIN result_due r ON r.run_id = n.run_id AND r.id = n.id
-                    WHERE n.run_id = ? AND n.domain > ? AND ((n.written < n.version AND n.version > ?) OR r.changes IS NOT NULL)
-                    ORDER BY n.domain LIMIT ?
+                    WHERE n.run_id = ?1 AND n.domain > ?2 AND (n.written < n.version OR r.changes IS NOT NULL)
+                    ORDER BY n.domain LIMIT ?3
                     """),
-                arguments: [runID, afterDomain, movedOnly ? 1 : 0, limit])
+                arguments: [runID, afterDomain, limit])
             // The ids whose pairs are read here: all but those `known` gives.
             var unknown: [Int64] = []
             while let row = try rows.next() {
